@@ -1,0 +1,59 @@
+"""Synthesize the stack for a given config in a child process, and find its JSON.
+
+A child process keeps the jsii/node runtime (and its 10-20 s import) out of the caller,
+so pytest, the plugin and bench scripts all share one path to the Terraform JSON.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from stack.config import StackConfig, config_to_mapping
+
+STACK_NAME = "platform"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SynthError(RuntimeError):
+    pass
+
+
+def stack_json_path(outdir: Path) -> Path:
+    return Path(outdir) / "stacks" / STACK_NAME / "cdk.tf.json"
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env.pop("STACK_CONFIG", None)
+    env.pop("STACK_ENVIRONMENT", None)
+    env.pop("STACK_ENVIRONMENT_SUFFIX", None)
+    return env
+
+
+def synthesize(cfg: StackConfig, outdir: Path, timeout: float = 300) -> Path:
+    """Write ``outdir/stacks/platform/cdk.tf.json`` for ``cfg`` and return its path."""
+    outdir = Path(outdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    config_file = outdir / "stack-config.json"
+    config_file.write_text(json.dumps(config_to_mapping(cfg), indent=2, sort_keys=True))
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "stack.main", "--config", str(config_file), "--outdir", str(outdir)],
+        cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise SynthError(
+            f"synth failed after {time.monotonic() - started:.1f}s (exit {proc.returncode}); "
+            f"reproduce with: python -m stack.main --config {config_file} --outdir {outdir}\n"
+            + proc.stderr[-4000:])
+    path = stack_json_path(outdir)
+    if not path.is_file():
+        raise SynthError(f"synth exited 0 but wrote no {path}")
+    return path
