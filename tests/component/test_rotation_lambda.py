@@ -119,7 +119,7 @@ class Seeded:
     """One secret and its database user, seeded as the stack seeds them."""
 
     def __init__(self, aws, mariadb, kms_key, function_arn, passwords, *, rotation=True,
-                 server=None):
+                 server=None, host=None):
         self.sm, self.db = aws["secretsmanager"], server or mariadb
         self.passwords = passwords
         self.user = "u" + secrets.token_hex(6)
@@ -127,7 +127,7 @@ class Seeded:
         passwords.add(self.initial_password)
         if self.db.tls:
             self.db.create_user(self.user, self.initial_password, alter_self=False)
-        self.value = {"engine": "mysql", "host": self.db.host, "port": self.db.port,
+        self.value = {"engine": "mysql", "host": host or self.db.host, "port": self.db.port,
                       "username": self.user, "password": self.initial_password,
                       "dbClusterIdentifier": "fintxn-dev-aurora"}
         created = self.sm.create_secret(Name=f"fintxn-dev-db-credentials-{uuid.uuid4().hex[:8]}",
@@ -313,6 +313,41 @@ def test_untrusted_server_certificate_fails_and_changes_nothing(seed, mariadb, m
     assert s.stages() == {s.initial_version: ["AWSCURRENT"], s.token: ["AWSPENDING"]}
     assert s.accepts(s.initial_password) and not s.accepts(pending)
     assert s.value_of("AWSCURRENT")["password"] == s.initial_password
+
+
+def test_certificate_for_another_name_fails_and_changes_nothing(seed):
+    """Same server, trusted CA, but the secret names a host the certificate does not cover.
+
+    "127.1" reaches 127.0.0.1, yet the certificate is only for localhost and 127.0.0.1.
+    """
+    s = seed(host="127.1")
+    s.run("createSecret")
+    pending = s.value_of("AWSPENDING", s.token)["password"]
+    with pytest.raises(errors.DatabaseTlsError, match="Hostname mismatch"):
+        s.run("setSecret")
+    assert s.stages() == {s.initial_version: ["AWSCURRENT"], s.token: ["AWSPENDING"]}
+    assert s.accepts(s.initial_password) and not s.accepts(pending)
+
+
+def test_rotation_through_the_certificate_dns_name(seed):
+    s = seed(host="localhost")
+    s.rotate()
+    assert s.accepts(s.value_of("AWSCURRENT")["password"])
+    assert not s.accepts(s.initial_password)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("SECRETS_MANAGER_ENDPOINT", "http://secretsmanager.internal.example:80", "must be an https://"),
+    ("DB_CA_BUNDLE_PATH", "/nonexistent/bundle.pem", "build the package with lambda/build.py"),
+    ("DB_CONNECT_TIMEOUT_SECONDS", "0", "out of range"),
+])
+def test_bad_configuration_is_a_clear_error_before_any_call(seed, monkeypatch, name, value,
+                                                            message):
+    s = seed()
+    monkeypatch.setenv(name, value)
+    with pytest.raises(errors.ConfigError, match=message):
+        s.run("createSecret")
+    assert s.stages() == {s.initial_version: ["AWSCURRENT"], s.token: ["AWSPENDING"]}
 
 
 def test_database_down_is_a_clear_failure_and_a_retry_recovers(seed, mariadb):
