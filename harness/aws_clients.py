@@ -1,0 +1,45 @@
+"""boto3 clients bound to the deployment's target: the sandbox endpoint, or real AWS."""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+class AwsClients:
+    """``clients.s3``, ``clients.ec2`` ... or ``clients.client("wafv2")``; one per service.
+
+    In the sandbox every client goes to the moto endpoint with test credentials; on the aws
+    target the caller's own credentials/profile and AWS's endpoints are used.
+    """
+
+    def __init__(self, region: str, endpoint: str | None = None, profile: str | None = None):
+        self.region = region
+        self.endpoint = endpoint
+        if endpoint:
+            self._session = boto3.session.Session(region_name=region, **SANDBOX_CREDENTIALS)
+        else:
+            self._session = boto3.session.Session(region_name=region, profile_name=profile)
+        self._config = Config(retries={"max_attempts": 8, "mode": "standard"},
+                              connect_timeout=10, read_timeout=60)
+
+    @functools.lru_cache(maxsize=None)
+    def client(self, service: str) -> Any:
+        return self._session.client(service, endpoint_url=self.endpoint, config=self._config)
+
+    def account_id(self) -> str:
+        return self.client("sts").get_caller_identity()["Account"]
+
+    def __getattr__(self, service: str) -> Any:
+        # Only the services the platform uses, so a typo fails loudly instead of creating
+        # a client for a service nobody meant.
+        names = {"acm", "autoscaling", "cloudfront", "cloudwatch", "ec2", "elbv2", "iam", "kms",
+                 "lambda_", "logs", "rds", "s3", "secretsmanager", "sns", "ssm", "sts", "wafv2",
+                 "resourcegroupstaggingapi"}
+        if service in names:
+            return self.client(service.rstrip("_"))
+        raise AttributeError(f"AwsClients has no client {service!r}; use .client({service!r})")

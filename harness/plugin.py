@@ -1,0 +1,397 @@
+"""pytest plugin: deploy the platform stack once, prove it with the integration tests, destroy it.
+
+The lifecycle, in one place (the three functions under "deploy -> yield -> destroy" below):
+
+  deploy   the ``stack`` fixture, when the first test that needs it runs, in whichever
+           process runs it; a FileLock on the suffix's workdir makes it happen once per run,
+           and later callers (other xdist workers) load the recorded deployment instead.
+  yield    the tests get a ``DeployedStack`` (outputs, suffix, target, boto3 clients).
+  destroy  ``pytest_sessionfinish`` of the process that owns the session: the xdist
+           controller (after every worker has finished), or the only process without xdist.
+           It destroys whatever the workdir says this run created, even a half-done apply,
+           and also runs on Ctrl-C and SIGTERM.
+
+Why not a fixture finalizer: under xdist each worker finalizes its own session fixtures,
+so no worker knows it is the last one (pytest-xdist #271, #783, #1045). The controller does.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import json
+import secrets
+import signal
+import string
+import sys
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import hooks
+from harness.deployment import (DeployedStack, Deployer, DestroyError, HarnessError, Options,
+                                stack_config)
+from harness.progress import Progress, timing_table
+from harness.workdir import StackWorkdir
+from stack.loopback import loopback_problem
+
+_KEY = pytest.StashKey["Harness"]()
+TARGETS = ("sandbox", "aws")
+
+
+# ------------------------------------------------------------------ options
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("stack", "deploy-and-prove the platform stack (harness.plugin)")
+    g.addoption("--stack-target", choices=TARGETS, default=None,
+                help="sandbox (default): a moto server on 127.0.0.1 started and stopped by the "
+                     "plugin; aws: the caller's credentials, only into allowed_account_ids")
+    g.addoption("--sandbox-endpoint", metavar="URL",
+                help="use this already running moto server (loopback addresses only)")
+    g.addoption("--stack-suffix", metavar="S", help="environment suffix (default: random, valid "
+                "for every name limit)")
+    g.addoption("--keep-stack", action="store_true",
+                help="do not destroy at the end; print how to test and destroy it later")
+    g.addoption("--reuse-stack", metavar="S", help="test the existing deployment S; destroy nothing")
+    g.addoption("--destroy-stack", metavar="S",
+                help="only destroy what an earlier run left for suffix S, then exit")
+    g.addoption("--stack-workdir", metavar="DIR", help="per-suffix state, plans, logs, outputs "
+                "(default: .stack-work under the rootdir; ini: stack_workdir)")
+    g.addoption("--stack-config", metavar="FILE", help="stack config JSON (TLS settings and "
+                "allowed_account_ids for --stack-target aws; ini: stack_config; env STACK_CONFIG)")
+    parser.addini("stack_target", "default --stack-target", default="sandbox")
+    parser.addini("stack_workdir", "default --stack-workdir", default=".stack-work")
+    parser.addini("stack_config", "default --stack-config", default="")
+    parser.addini("stack_destroy_attempts", "terraform destroy attempts on transient errors",
+                  default="3")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hooks)
+
+
+def random_suffix() -> str:
+    # A letter first (RDS and S3 names must start with one), 8 characters in all: well
+    # inside the 24 the longest name allows with environment "dev".
+    alphabet = string.ascii_lowercase + string.digits
+    return "t" + "".join(secrets.choice(alphabet) for _ in range(7))
+
+
+def parse_options(config: pytest.Config) -> Options:
+    """Validate the command line before anything is created; UsageError says what to fix."""
+    o = config.option
+    target = o.stack_target or config.getini("stack_target") or "sandbox"
+    if target not in TARGETS:
+        raise pytest.UsageError(f"stack_target={target!r}: use one of {', '.join(TARGETS)}")
+    given = [name for name, value in (("--reuse-stack", o.reuse_stack),
+                                      ("--destroy-stack", o.destroy_stack),
+                                      ("--keep-stack", o.keep_stack)) if value]
+    if len(given) > 1:
+        raise pytest.UsageError(f"{' and '.join(given)} cannot be combined: choose one")
+    named = o.reuse_stack or o.destroy_stack
+    if named and o.stack_suffix and o.stack_suffix != named:
+        raise pytest.UsageError(f"--stack-suffix {o.stack_suffix} contradicts {given[0]} {named}")
+    if o.sandbox_endpoint:
+        if target != "sandbox":
+            raise pytest.UsageError("--sandbox-endpoint only applies to --stack-target sandbox")
+        problem = loopback_problem(o.sandbox_endpoint)
+        if problem:
+            raise pytest.UsageError(f"--sandbox-endpoint {o.sandbox_endpoint}: {problem}")
+    workdir = Path(o.stack_workdir or config.getini("stack_workdir"))
+    if not workdir.is_absolute():
+        workdir = config.rootpath / workdir
+    config_file = o.stack_config or config.getini("stack_config") or _env("STACK_CONFIG")
+    if config_file and not Path(config_file).is_absolute():
+        config_file = str(config.invocation_params.dir / config_file)
+    try:
+        attempts = int(config.getini("stack_destroy_attempts"))
+    except ValueError:
+        raise pytest.UsageError("stack_destroy_attempts must be an integer") from None
+    opts = Options(target=target, sandbox_endpoint=o.sandbox_endpoint,
+                   suffix=named or o.stack_suffix or random_suffix(), keep=o.keep_stack,
+                   reuse=bool(o.reuse_stack), workdir_root=workdir,
+                   config_file=Path(config_file) if config_file else None,
+                   destroy_attempts=max(1, attempts))
+    if not o.destroy_stack:
+        try:
+            stack_config(opts)  # suffix limits, config file, the aws allow-list
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return opts
+
+
+def _env(name: str) -> str:
+    import os
+    return os.environ.get(name, "")
+
+
+# ------------------------------------------------------------------ per-process state
+@dataclass
+class Outcome:
+    nodeid: str
+    outcome: str
+    proves: str
+    reason: str = ""
+
+
+@dataclass
+class Harness:
+    config: pytest.Config
+    opts: Options
+    run_id: str
+    is_owner: bool
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    stack: DeployedStack | None = None
+    destroy_error: str = ""
+    destroy_notes: list[str] = field(default_factory=list)
+    kept: str = ""
+    _previous_sigterm: Any = None
+
+    @property
+    def workdir(self) -> StackWorkdir:
+        return StackWorkdir(self.opts.workdir_root, self.opts.suffix)
+
+    def progress(self) -> Progress:
+        return Progress(self.workdir, write=self._write)
+
+    def _write(self, line: str) -> None:
+        # Tests run with output captured; progress must reach the terminal anyway, also
+        # from an xdist worker (whose stderr is the controller's terminal).
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        ctx = capman.global_and_fixture_disabled() if capman else contextlib.nullcontext()
+        with ctx:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+
+    def deployer(self) -> Deployer:
+        return Deployer(self.opts, self.progress(), self._synthesize, run_id=self.run_id)
+
+    def _synthesize(self, cfg, outdir: Path) -> Path:
+        return self.config.hook.pytest_stack_synthesize(stack_config=cfg, outdir=outdir)
+
+    def deployed_this_run(self) -> bool:
+        return self.workdir.read_deployment().get("run_id") == self.run_id
+
+
+def _harness(config: pytest.Config) -> Harness:
+    return config.stash[_KEY]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_stack_synthesize(stack_config, outdir: Path) -> Path:
+    from stack.synth import synthesize
+    return synthesize(stack_config, outdir)
+
+
+# ------------------------------------------------------------------ --destroy-stack
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    if not config.option.destroy_stack or hasattr(config, "workerinput"):
+        return None
+    opts = parse_options(config)
+    workdir = StackWorkdir(opts.workdir_root, opts.suffix)
+    if not workdir.exists():
+        known = sorted(p.name for p in opts.workdir_root.glob("*/deployment.json"))
+        print(f"--destroy-stack {opts.suffix}: nothing recorded in {workdir.path}; "
+              f"suffixes recorded in {opts.workdir_root}: "
+              f"{', '.join(p.split('/')[0] for p in known) or '(none)'}", file=sys.stderr)
+        return pytest.ExitCode.USAGE_ERROR
+    deployer = Deployer(opts, Progress(workdir), _no_synth, run_id="destroy-" + uuid.uuid4().hex[:8])
+    with _signals_deferred(deployer.progress):
+        try:
+            notes = deployer.destroy()
+        except DestroyError as exc:
+            print(str(exc), file=sys.stderr)
+            return pytest.ExitCode.TESTS_FAILED
+    print(f"destroyed suffix {opts.suffix}" + "".join(f"\n  {n}" for n in notes))
+    print("\n".join(timing_table([t for t in workdir.timings() if t["step"] == "destroy"][-1:])))
+    return pytest.ExitCode.OK
+
+
+def _no_synth(cfg, outdir):  # pragma: no cover - a destroy never synthesizes
+    raise HarnessError("--destroy-stack does not synthesize")
+
+
+# ------------------------------------------------------------------ session setup
+def pytest_configure(config: pytest.Config) -> None:
+    worker_input = getattr(config, "workerinput", None)
+    if worker_input is not None:
+        shared = json.loads(worker_input["stack_harness"])
+        shared["workdir_root"] = Path(shared["workdir_root"])
+        shared["config_file"] = Path(shared["config_file"]) if shared["config_file"] else None
+        harness = Harness(config, Options(**shared), run_id=worker_input["stack_harness_run"],
+                          is_owner=False)
+    else:
+        harness = Harness(config, parse_options(config), run_id=uuid.uuid4().hex, is_owner=True)
+        config.pluginmanager.register(_OutcomeRecorder(harness), "stack-harness-outcomes")
+        if threading.current_thread() is threading.main_thread():
+            harness._previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    config.stash[_KEY] = harness
+
+
+def _sigterm_to_interrupt(signum, frame):
+    # pytest turns KeyboardInterrupt into an orderly end: sessionfinish runs, so we destroy.
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    harness = config.stash.get(_KEY, None)
+    if harness is not None and harness._previous_sigterm is not None:
+        signal.signal(signal.SIGTERM, harness._previous_sigterm)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist controller -> worker: the same suffix, run id and options for every worker."""
+    harness = _harness(node.config)
+    shared = asdict(harness.opts)
+    shared["workdir_root"] = str(shared["workdir_root"])
+    shared["config_file"] = str(shared["config_file"]) if shared["config_file"] else ""
+    node.workerinput["stack_harness"] = json.dumps(shared)
+    node.workerinput["stack_harness_run"] = harness.run_id
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    harness = _harness(config)
+    for item in items:
+        live = item.get_closest_marker("live")
+        if live is None:
+            continue
+        reason = live.kwargs.get("reason")
+        if not reason:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.live needs reason=... naming "
+                                    "what the sandbox cannot do")
+        if harness.opts.is_sandbox:
+            item.add_marker(pytest.mark.skip(
+                reason=f"live: needs a real AWS account (--stack-target aws); {reason}"))
+
+
+# ------------------------------------------------------------------ deploy -> yield -> destroy
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> DeployedStack:
+    """The deployed stack (deploys it on first use, once per run across xdist workers)."""
+    harness = _harness(request.config)
+    if harness.stack is None:
+        deployer = harness.deployer()
+        harness.stack = deployer.load() if harness.opts.reuse else deployer.deploy()
+    return harness.stack
+
+
+@pytest.hookimpl(trylast=True)  # after xdist's own sessionfinish has stopped every worker
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    harness = _harness(session.config)
+    if not harness.is_owner or harness.opts.reuse or not harness.deployed_this_run():
+        return
+    deployer = harness.deployer()
+    if harness.opts.keep:
+        harness.kept = deployer.keep_message()
+        return
+    with _signals_deferred(deployer.progress):
+        try:
+            harness.destroy_notes = deployer.destroy()
+        except DestroyError as exc:
+            harness.destroy_error = str(exc)
+            deployer.progress.say(harness.destroy_error)
+            if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@contextlib.contextmanager
+def _signals_deferred(progress: Progress):
+    """A destroy must not be cut short by a second Ctrl-C or SIGTERM: note it, finish, exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def note(signum, frame):
+        received.append(signum)
+        progress.say(f"{signal.Signals(signum).name} received during destroy: finishing the "
+                     "destroy first, then exiting")
+
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if received:
+        raise KeyboardInterrupt(f"{signal.Signals(received[0]).name} during destroy")
+
+
+# ------------------------------------------------------------------ reporting
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    report = yield
+    if item.get_closest_marker("integration") is not None:
+        doc = (getattr(item, "obj", None).__doc__ or "").strip()
+        report.user_properties.append(("proves", doc.splitlines()[0] if doc else item.name))
+    return report
+
+
+class _OutcomeRecorder:
+    """Registered in the owning process only: collects what each integration test proved
+    (its docstring's first line, sent along from xdist workers with the report)."""
+
+    def __init__(self, harness: Harness):
+        self.harness = harness
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        proves = dict(report.user_properties).get("proves")
+        if proves is None or not (report.when == "call" or report.outcome != "passed"):
+            return
+        reason = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].removeprefix("Skipped: ")
+        previous = self.harness.outcomes.get(report.nodeid)
+        if previous is None or previous.outcome == "passed":
+            self.harness.outcomes[report.nodeid] = Outcome(report.nodeid, report.outcome, proves,
+                                                           reason)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    harness = config.stash.get(_KEY, None)
+    if harness is None or not harness.is_owner:
+        return
+    record = harness.workdir.read_deployment()
+    if not harness.outcomes and record.get("run_id") != harness.run_id and not harness.opts.reuse:
+        return
+    tr = terminalreporter
+    tr.write_sep("=", "platform stack")
+    if record:
+        tr.write_line(f"target {record.get('target')}  suffix {harness.opts.suffix}  region "
+                      f"{record.get('region')}" + (f"  endpoint {record.get('endpoint')}"
+                                                   if record.get("endpoint") else ""))
+        resources = record.get("resources") or []
+        counts = collections.Counter(r.split(".")[0] for r in resources)
+        tr.write_line(f"deployed: {len(resources)} resources" + (
+            " (" + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) + ")" if counts else ""))
+        if record.get("status") not in ("deployed", "destroyed"):
+            tr.write_line(f"deployment status: {record.get('status')} {record.get('error', '')}",
+                          red=True)
+    groups = collections.defaultdict(list)
+    for o in harness.outcomes.values():
+        groups[o.outcome].append(o)
+    for outcome, title in (("passed", "proven"), ("failed", "FAILED"),
+                           ("skipped", "not proven here (needs AWS)")):
+        if groups[outcome]:
+            tr.write_line(f"{title}:", red=outcome == "failed", bold=True)
+            for o in groups[outcome]:
+                tr.write_line(f"  - {o.proves}" + (f"  [{o.reason}]" if o.reason else "")
+                              + ("" if outcome == "passed" else f"  ({o.nodeid})"))
+    timings = harness.workdir.timings()
+    started = [i for i, e in enumerate(harness.workdir.events()) if e.get("run_id") == harness.run_id]
+    if timings and started:
+        tr.write_line("steps:", bold=True)
+        run_start = harness.workdir.events()[started[0]]["at"]
+        for line in timing_table([t for t in timings if t["at"] >= run_start - 1]):
+            tr.write_line(line)
+    if harness.kept:
+        tr.write_line(harness.kept, yellow=True)
+    elif harness.destroy_error:
+        tr.write_line(harness.destroy_error, red=True, bold=True)
+    elif record.get("run_id") == harness.run_id and record.get("status") == "destroyed":
+        tr.write_line("destroyed; nothing carrying the suffix remains" +
+                      "".join(f"\n  {n}" for n in harness.destroy_notes), green=True)

@@ -1,0 +1,188 @@
+"""The terraform CLI, Terratest-style: one log file per call, timings, retried destroy.
+
+Every call runs in the deployment's ``tf/`` folder with our own CLI config (the offline
+mirror) and an environment built by the caller (sandbox credentials only in sandbox
+mode). Output goes straight to ``logs/NNN-<cmd>.log``; the terminal gets progress lines.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt,
+                      wait_exponential)
+
+from harness.progress import Progress
+from harness.workdir import StackWorkdir
+
+INSTALL_HELP = ("terraform was not found on PATH: install Terraform 1.11.x "
+                "(https://developer.hashicorp.com/terraform/install) and re-run")
+
+# Errors that a later attempt can get past: API throttling, dropped connections, the
+# state lock still held by an interrupted apply, AWS's eventual consistency on delete.
+TRANSIENT_PATTERNS = tuple(re.compile(p, re.I) for p in (
+    r"Throttling", r"Rate exceeded", r"TooManyRequests", r"RequestLimitExceeded",
+    r"connection reset", r"connection refused", r"send request failed", r"i/o timeout",
+    r"EOF$", r"ServiceUnavailable", r"InternalError", r"Error acquiring the state lock",
+    r"DependencyViolation", r"timeout while waiting for", r"is currently in use",
+    r"OperationAborted", r"PriorRequestNotComplete",
+))
+
+
+class TerraformError(RuntimeError):
+    def __init__(self, message: str, log: Path, transient: bool = False):
+        super().__init__(message)
+        self.log = log
+        self.transient = transient
+
+
+class TransientTerraformError(TerraformError):
+    pass
+
+
+def terraform_binary() -> str:
+    found = shutil.which("terraform")
+    if not found:
+        raise TerraformError(INSTALL_HELP, Path("-"))
+    return found
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+class Terraform:
+    def __init__(self, workdir: StackWorkdir, env: dict[str, str], progress: Progress,
+                 destroy_attempts: int = 3, destroy_wait_max: float = 60.0):
+        self.workdir = workdir
+        self.env = env
+        self.progress = progress
+        self.destroy_attempts = destroy_attempts
+        self.destroy_wait_max = destroy_wait_max
+        self.binary = terraform_binary()
+
+    # ------------------------------------------------------------ the commands
+    def init(self) -> None:
+        self.run("init", ["init", "-input=false", "-no-color"], timeout=600)
+
+    def plan(self, destroy: bool = False) -> None:
+        args = ["plan", "-input=false", "-no-color", "-lock-timeout=120s",
+                "-out=" + self.workdir.plan_file.name]
+        self.run("plan", args + (["-destroy"] if destroy else []), timeout=1200)
+
+    def apply(self) -> None:
+        """Applies exactly the saved plan, so what was reviewed/logged is what runs."""
+        self.run("apply", ["apply", "-input=false", "-no-color", "-lock-timeout=120s",
+                           "-auto-approve", self.workdir.plan_file.name],
+                 timeout=3600, detail=self._count("Creation complete"))
+
+    def destroy(self) -> None:
+        """``terraform destroy``, retried with exponential backoff on transient errors."""
+        def announce(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            self.progress.say(f"destroy: attempt {state.attempt_number} hit a transient error "
+                              f"({exc}); retrying in {state.next_action.sleep:.0f}s")
+
+        for attempt in Retrying(stop=stop_after_attempt(self.destroy_attempts),
+                                wait=wait_exponential(multiplier=5, max=self.destroy_wait_max),
+                                retry=retry_if_exception_type(TransientTerraformError),
+                                before_sleep=announce, reraise=True):
+            with attempt:
+                self.run("destroy", self.destroy_args(), timeout=3600,
+                         detail=self._count("Destruction complete"))
+
+    def output(self) -> dict[str, Any]:
+        """All outputs as {name: {"value":..., "sensitive": bool}}; the log keeps only names."""
+        proc = self.run("output", ["output", "-json", "-no-color"], timeout=300, capture=True)
+        return json.loads(proc or "{}")
+
+    def resources_in_state(self) -> list[str]:
+        if not self.workdir.state_file.is_file():
+            return []
+        state = json.loads(self.workdir.state_file.read_text() or "{}")
+        return [f"{r['type']}.{r['name']}" for r in state.get("resources", [])
+                if r.get("mode") == "managed" and r.get("instances")]
+
+    @staticmethod
+    def destroy_args() -> list[str]:
+        return ["destroy", "-input=false", "-no-color", "-lock-timeout=300s", "-auto-approve"]
+
+    def command_line(self, args: list[str]) -> str:
+        """The exact shell command a human can paste to repeat a call (no secrets in it)."""
+        env = f"TF_CLI_CONFIG_FILE={shlex.quote(str(self.workdir.cli_config))}"
+        if self.env.get("AWS_ACCESS_KEY_ID") == "testing":
+            env += " AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=" \
+                   + self.env.get("AWS_DEFAULT_REGION", "us-east-1")
+        return f"{env} terraform -chdir={shlex.quote(str(self.workdir.tf_dir))} {shlex.join(args)}"
+
+    # ------------------------------------------------------------ the runner
+    def _count(self, marker: str):
+        def detail() -> str:
+            logs = sorted(self.workdir.logs_dir.glob("*.log"))
+            if not logs:
+                return ""
+            text = logs[-1].read_text(errors="replace")
+            return f"{text.count(marker)} {marker.split()[0].lower()}s complete"
+        return detail
+
+    def run(self, name: str, args: list[str], timeout: float, detail=None,
+            capture: bool = False) -> str | None:
+        log = self.workdir.next_log(name)
+        started = time.monotonic()
+        with self.progress.step(name, detail), open(log, "w") as fh:
+            fh.write(f"$ {self.command_line(args)}\n\n")
+            fh.flush()
+            # Own session: a Ctrl-C on the terminal reaches us, and we hand terraform one
+            # SIGINT and wait, so it stops cleanly and writes its state before we destroy.
+            proc = subprocess.Popen([self.binary, *args], cwd=self.workdir.tf_dir, env=self.env,
+                                    stdout=subprocess.PIPE if capture else fh,
+                                    stderr=subprocess.STDOUT if not capture else fh,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, text=True)
+            try:
+                out, _ = proc.communicate(timeout=timeout)
+            except BaseException as exc:
+                self._stop(proc, fh)
+                if isinstance(exc, subprocess.TimeoutExpired):
+                    raise TerraformError(f"terraform {name} did not finish in {timeout:.0f}s; "
+                                         f"log: {log}", log) from None
+                raise
+            finally:
+                seconds = time.monotonic() - started
+            if capture:
+                # Outputs may hold secrets: the log records that they were read, not what.
+                fh.write(f"(stdout withheld: {len(out or '')} bytes of JSON)\n")
+            fh.write(f"\n# exit {proc.returncode} after {seconds:.1f}s\n")
+        if proc.returncode != 0:
+            tail = _tail(log)
+            transient = any(p.search(tail) for p in TRANSIENT_PATTERNS)
+            cls = TransientTerraformError if transient else TerraformError
+            raise cls(f"terraform {name} failed (exit {proc.returncode}) after {seconds:.0f}s; "
+                      f"full log: {log}\nrepeat with: {self.command_line(args)}\n"
+                      f"--- last lines ---\n{tail}", log, transient)
+        return out if capture else None
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen, fh) -> None:
+        if proc.poll() is not None:
+            return
+        fh.write("\n# interrupted: sent SIGINT so terraform saves its state\n")
+        fh.flush()
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
