@@ -62,21 +62,37 @@ class Database:
                 pass  # already broken; the point is to drop it
         self._conn = None
 
+    def _tls_context(self) -> ssl.SSLContext:
+        # Built per connection (connections are rare), so a re-downloaded bundle takes
+        # effect without a restart.
+        try:
+            ctx = ssl.create_default_context(cafile=self._ca)
+        except (OSError, ValueError):
+            raise DatabaseError("db_ca_bundle_unusable", "DB_CA_BUNDLE holds no usable CA "
+                                "certificate; download the RDS global bundle again") from None
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        return ctx
+
     def _connect(self, creds: Credentials) -> None:
+        ctx = self._tls_context()
         started = time.monotonic()
         self.connections_opened += 1
         try:
-            # ssl_ca makes PyMySQL require TLS: a server without it is an error, never a
-            # plaintext fallback.
+            # An SSLContext makes PyMySQL require TLS: a server without it is an error,
+            # never a plaintext fallback.
             self._conn = pymysql.connect(
                 host=self._host, port=self._port, user=creds.username,
-                password=creds.password, database=creds.dbname,
-                ssl_ca=self._ca, ssl_verify_cert=True, ssl_verify_identity=True,
+                password=creds.password, database=creds.dbname, ssl=ctx,
                 connect_timeout=self._connect_timeout, read_timeout=self._query_timeout,
                 write_timeout=self._query_timeout, autocommit=True)
             self._conn_creds = creds
         except pymysql.err.OperationalError as exc:
             raise _classify(exc, time.monotonic() - started, self._connect_timeout) from None
+        except pymysql.err.MySQLError as exc:
+            raise DatabaseError("db_connect_failed", f"{_errno_text(exc)}; check the "
+                                "secret's dbname and the user's grants") from None
 
     def _query(self) -> str:
         try:
