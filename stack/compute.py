@@ -5,10 +5,11 @@ to three instances, one per AZ.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf import Fn, TerraformResourceLifecycle
+from cdktf import Fn, TerraformLocal, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.autoscaling_group import (
     AutoscalingGroup, AutoscalingGroupLaunchTemplate, AutoscalingGroupTag)
 from cdktf_cdktf_provider_aws.autoscaling_policy import AutoscalingPolicy
@@ -22,6 +23,11 @@ from cdktf_cdktf_provider_aws.launch_template import (
 
 from stack.context import DB_PORT, STATIC_PATH, StackContext
 from stack.userdata import UserDataSettings, render_user_data
+
+def terraform_literal(script: str) -> str:
+    """Escape shell ``${...}`` and ``%{`` so Terraform passes them through; keep cdktf tokens."""
+    return re.sub(r"%\{", "%%{", re.sub(r"\$\{(?!TfToken\[)", "$${", script))
+
 
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 HEALTH_CHECK_GRACE_SECONDS = 300
@@ -52,12 +58,14 @@ class Fleet(Construct):
             db_port=DB_PORT, app_log_group=props.app_log_group_name,
             metrics_namespace=names.metrics_namespace, static_path=STATIC_PATH,
             environment=ctx.cfg.environment))
+        # A local holds the script: cdktf's Fn.* refuse literal strings with double quotes.
+        script = TerraformLocal(self, "user-data", terraform_literal(user_data))
         # ASG-launched instances and volumes ignore the provider's default_tags.
         launch_tags = {**ctx.cfg.tags, "Name": names.of("app")}
         self.launch_template = LaunchTemplate(
             self, "template", name=names.launch_template, image_id=ami.insecure_value,
             instance_type=ctx.cfg.instance_type, update_default_version=True,
-            user_data=Fn.base64encode(user_data),
+            user_data=Fn.base64encode(script.as_string),
             iam_instance_profile=LaunchTemplateIamInstanceProfile(arn=props.instance_profile_arn),
             metadata_options=LaunchTemplateMetadataOptions(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,

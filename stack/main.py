@@ -7,7 +7,9 @@ writes ``<outdir>/stacks/platform/cdk.tf.json``. Configuration: see stack/config
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
 from cdktf import App, TerraformStack
 from constructs import Construct
@@ -105,15 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", help="JSON config file (default: $STACK_CONFIG)")
     parser.add_argument("--outdir", default="cdktf.out")
+    parser.add_argument("--batch", help="JSON list of {config, outdir}: several synths, one import")
     args = parser.parse_args(argv)
+    jobs = ([(job["config"], job["outdir"]) for job in json.loads(Path(args.batch).read_text())]
+            if args.batch else [(args.config, args.outdir)])
     try:
-        cfg = load_config(args.config)
+        configs = [(load_config(config), outdir) for config, outdir in jobs]
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = App(outdir=args.outdir)
-    PlatformStack(app, cfg)
-    app.synth()
+    for cfg, outdir in configs:
+        app = App(outdir=outdir)
+        PlatformStack(app, cfg)
+        app.synth()
     return 0
 
 
