@@ -21,8 +21,9 @@ from .errors import (ConfigError, DatabaseAuthError, DatabaseTlsError, DatabaseU
                      RotationError)
 
 ER_ACCESS_DENIED = 1045
-# Other errors that mean "these credentials are not accepted", not "the server is broken".
-_AUTH_ERRORS = {ER_ACCESS_DENIED, 1698, 1862, 3159, 4031}
+# Errors that mean "not these credentials" (access denied, no password given, password
+# expired), so the next candidate may still work; anything else ends the step.
+_AUTH_ERRORS = {ER_ACCESS_DENIED, 1698, 1862}
 
 
 def ssl_context(ca_bundle_path: str) -> ssl.SSLContext:

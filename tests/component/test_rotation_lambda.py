@@ -452,3 +452,21 @@ def test_an_error_that_echoes_a_secret_is_scrubbed_before_it_leaves(seed, caplog
     failed = [line for line in rotation_log_lines(caplog) if line["event"] == "step_failed"]
     assert failed[-1]["error_type"] == "RuntimeError" and failed[-1]["level"] == "ERROR"
     assert "[REDACTED]" in failed[-1]["error"]
+
+
+@pytest.mark.parametrize("version, statement", [
+    ("10.11.19-MariaDB-0+deb12u1", "SET PASSWORD = PASSWORD(%s)"),
+    ("8.0.mysql_aurora.3.05.2", "SET PASSWORD = %s"),
+    ("5.7.mysql_aurora.2.11.2", "SET PASSWORD = %s"),
+    ("8.0.36", "SET PASSWORD = %s"),
+])
+def test_password_statement_suits_each_server(version, statement, no_secret_in_output):
+    """Only MariaDB runs here; Aurora MySQL 2/3 take the plain literal, never PASSWORD()."""
+    no_secret_in_output.add("not-a-secret-placeholder")
+    assert handler.db.set_password_statement(version) == statement
+
+
+def test_mysql_older_than_5_7_is_refused(no_secret_in_output):
+    no_secret_in_output.add("not-a-secret-placeholder")
+    with pytest.raises(errors.RotationError, match="older than 5.7"):
+        handler.db.set_password_statement("5.6.10")
