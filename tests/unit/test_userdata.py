@@ -3,6 +3,7 @@ root with the instance-only commands (dnf, systemctl, IMDS, pip) replaced by rec
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import importlib.metadata
 import json
@@ -277,3 +278,23 @@ def test_second_run_is_idempotent(installed):
     assert sum("truststore" in c for c in calls) == 1
     releases = list((installed["root"] / "opt/platform-app/releases").iterdir())
     assert len(releases) == 1
+
+
+def test_the_synthesized_launch_template_carries_exactly_this_payload(prod):
+    """compute.py's user data, as Terraform will see it, installs this repository's app."""
+    lt = prod.one("aws_launch_template")
+    (script,) = [v for v in prod.doc["locals"].values()
+                 if isinstance(v, str) and "PLATFORM_PAYLOAD" in v]
+    assert lt["user_data"].startswith("${base64encode(local.")
+    payload = script.split("<<'PLATFORM_PAYLOAD'\n", 1)[1].split("PLATFORM_PAYLOAD\n", 1)[0]
+    assert base64.b64decode(payload) == build_payload()
+    env_block = script.split("<<'PLATFORM_ENV'\n", 1)[1].split("PLATFORM_ENV\n", 1)[0]
+    env = dict(line.split("=", 1) for line in env_block.splitlines())
+    assert env["DB_SECRET_ARN"].startswith("${aws_secretsmanager_secret.")
+    assert env["DB_HOST"].startswith("${aws_rds_cluster.")
+    assert env["APP_BIND"] == "0.0.0.0:8080" and env["DB_PORT"] == "3306"
+    # Terraform resolves only resource references; everything else reaches bash as rendered.
+    for expr in re.findall(r"[$%]\{([^}]*)\}", script):
+        assert re.fullmatch(r"aws_\w+\.\w+\.\w+", expr), expr
+    # Resolved ARNs and endpoints are far shorter than 2 KB of headroom.
+    assert len(script.encode()) < USER_DATA_LIMIT_BYTES - 2048
