@@ -1,0 +1,53 @@
+"""Synthesize once per session (three configs, one child process) and share the JSON."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
+from stack.synth import synthesize_many
+from tests.unit.tfjson import TfJson
+
+# The production-like shape: own domain, both TLS hops verified, alerts, account allow-list.
+PRODUCTION = StackConfig(
+    environment="prod", environment_suffix="unit01",
+    tls=TlsSettings(domain_name="pay.example.com", hosted_zone_id="Z0123456789ABCDEFGHIJ"),
+    alert_emails=("oncall@example.com", "security@example.com"),
+    allowed_account_ids=("111122223333",), waf_rate_limit=1500,
+    database=DatabaseSettings(deletion_protection=True, skip_final_snapshot=False))
+# An imported certificate on the ALB, CloudFront's default certificate for viewers.
+IMPORTED = StackConfig(
+    environment="dev", environment_suffix="unit02",
+    tls=TlsSettings(certificate_arn="arn:aws:acm:us-east-1:111122223333:certificate/"
+                                    "12345678-1234-1234-1234-123456789012",
+                    origin_domain_name="origin.dev.example.com"))
+# What the plugin deploys into moto.
+SANDBOX = dataclasses.replace(IMPORTED, environment_suffix="unit03",
+                              tls=TlsSettings(certificate_arn=IMPORTED.tls.certificate_arn),
+                              sandbox=SandboxSettings(endpoint="http://127.0.0.1:5999"))
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory) -> dict[str, TfJson]:
+    root = tmp_path_factory.mktemp("synth")
+    configs = {"production": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
+    paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()])
+    return {name: TfJson(path) for name, path in zip(configs, paths)}
+
+
+@pytest.fixture(scope="session")
+def prod(synthesized) -> TfJson:
+    return synthesized["production"]
+
+
+@pytest.fixture(scope="session")
+def imported(synthesized) -> TfJson:
+    return synthesized["imported"]
+
+
+@pytest.fixture(scope="session")
+def sandbox(synthesized) -> TfJson:
+    return synthesized["sandbox"]

@@ -1,0 +1,131 @@
+"""Bad input: every invalid setting is a clear error naming it, before anything is synthesized."""
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stack.config import (Capacity, ConfigError, DatabaseSettings, NetworkPlan, SandboxSettings,
+                          Schedule, StackConfig, TlsSettings, load_config)
+from stack.synth import PROJECT_ROOT, child_env
+
+pytestmark = pytest.mark.unit
+
+CERT = "arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012"
+GOOD = dict(environment_suffix="ok1", tls=TlsSettings(certificate_arn=CERT,
+                                                      origin_domain_name="origin.example.com"))
+
+BAD = [
+    # (overrides, words the error must contain)
+    (dict(environment_suffix=""), ["environment_suffix", "empty"]),
+    (dict(environment_suffix="Upper"), ["environment_suffix", "lowercase"]),
+    (dict(environment_suffix="has_underscore"), ["environment_suffix"]),
+    (dict(environment_suffix="-lead"), ["environment_suffix", "hyphen"]),
+    (dict(environment_suffix="trail-"), ["environment_suffix", "hyphen"]),
+    (dict(environment_suffix="dou--ble"), ["environment_suffix", "single hyphens"]),
+    (dict(environment_suffix="a" * 25), ["load balancer name", "32", "at most 24"]),
+    (dict(environment="Prod"), ["environment"]),
+    (dict(environment="averylongenvname"), ["environment", "1-10"]),
+    (dict(region="us-east-9"), ["region", "not an AWS region"]),
+    (dict(region="eu-west-1"), ["region", "us-east-1"]),
+    (dict(capacity=Capacity(min_size=4, desired=3, max_size=6)), ["min_size <= desired <= max_size"]),
+    (dict(capacity=Capacity(min_size=2, desired=7, max_size=6)), ["min_size <= desired <= max_size"]),
+    (dict(capacity=Capacity(min_size=0, desired=1, max_size=6)), ["min_size", "at least 1"]),
+    (dict(capacity=Capacity(business_hours_min=2)), ["business_hours_min", "at least 3"]),
+    (dict(capacity=Capacity(scale_up_cpu_percent=30, scale_down_cpu_percent=70)),
+     ["scale_down_cpu_percent < scale_up_cpu_percent"]),
+    (dict(schedule=Schedule(time_zone="America/Nowhere")), ["time_zone", "IANA"]),
+    (dict(schedule=Schedule(business_start="8am")), ["business_start", "cron"]),
+    (dict(network=NetworkPlan(vpc_cidr="10.0.0.0/33")), ["vpc_cidr", "not a CIDR"]),
+    (dict(network=NetworkPlan(vpc_cidr="10.20.0.1/16")), ["vpc_cidr", "not a CIDR"]),
+    (dict(network=NetworkPlan(vpc_cidr="10.0.0.0/8")), ["vpc_cidr", "/16 to /24"]),
+    (dict(network=NetworkPlan(public_subnets=("10.20.0.0/24", "10.20.0.0/25", "10.20.2.0/24"))),
+     ["overlaps"]),
+    (dict(network=NetworkPlan(private_subnets=("10.99.0.0/24", "10.20.11.0/24", "10.20.12.0/24"))),
+     ["not inside vpc_cidr"]),
+    (dict(network=NetworkPlan(private_subnets=("10.20.10.0/24", "10.20.11.0/24"))), ["exactly 3"]),
+    (dict(network=NetworkPlan(public_subnets=("banana", "10.20.1.0/24", "10.20.2.0/24"))),
+     ["public_subnets", "not a CIDR"]),
+    (dict(alert_emails=("not-an-email",)), ["alert_emails", "not an e-mail"]),
+    (dict(alert_emails=("a@b",)), ["alert_emails"]),
+    (dict(waf_rate_limit=5), ["waf_rate_limit", "10..2000000000"]),
+    (dict(waf_rate_limit=3_000_000_000), ["waf_rate_limit"]),
+    (dict(log_retention_days=42), ["log_retention_days", "CloudWatch accepts only"]),
+    (dict(log_retention_days=90), ["log_retention_days", "PCI DSS 10.5.1"]),
+    (dict(rotation_days=120), ["rotation_days", "90"]),
+    (dict(allowed_account_ids=("12345",)), ["allowed_account_ids", "12-digit"]),
+    (dict(instance_type="large"), ["instance_type"]),
+    (dict(tls=TlsSettings()), ["tls", "needs a certificate"]),
+    (dict(tls=TlsSettings(domain_name="pay.example.com")), ["domain_name and hosted_zone_id"]),
+    (dict(tls=TlsSettings(certificate_arn="arn:nope")), ["certificate_arn", "not an ACM"]),
+    (dict(tls=TlsSettings(certificate_arn=CERT)), ["origin_domain_name"]),
+    (dict(tls=TlsSettings(domain_name="Pay.Example.com", hosted_zone_id="Z123")), ["domain_name"]),
+    (dict(tls=TlsSettings(domain_name="pay.example.com", hosted_zone_id="zone")), ["hosted_zone_id"]),
+    (dict(database=DatabaseSettings(backup_retention_days=3)), ["backup_retention_days", "7..35"]),
+    (dict(database=DatabaseSettings(engine_version="5.7.mysql_aurora.2.11.2")), ["engine_version"]),
+    (dict(database=DatabaseSettings(instance_class="r6g.large")), ["instance_class"]),
+    (dict(sandbox=SandboxSettings(endpoint="http://10.0.0.5:5000")), ["sandbox.endpoint", "loopback"]),
+    (dict(sandbox=SandboxSettings(endpoint="http://example.com:5000")), ["sandbox.endpoint", "loopback"]),
+    (dict(sandbox=SandboxSettings(endpoint="ftp://127.0.0.1:5000")), ["sandbox.endpoint", "http"]),
+    (dict(sandbox=SandboxSettings(endpoint="http://127.0.0.1")), ["sandbox.endpoint", "port"]),
+]
+
+
+def test_the_good_config_is_accepted():
+    cfg = StackConfig(**GOOD)
+    assert cfg.names.alb == "alb-dev-ok1"
+
+
+@pytest.mark.parametrize("overrides,words", BAD, ids=[str(i) for i in range(len(BAD))])
+def test_each_bad_setting_gives_a_clear_error(overrides, words):
+    with pytest.raises(ConfigError) as err:
+        StackConfig(**{**GOOD, **overrides})
+    message = str(err.value)
+    for word in words:
+        assert word in message, f"{word!r} missing from: {message}"
+
+
+def test_all_problems_are_reported_at_once():
+    with pytest.raises(ConfigError) as err:
+        StackConfig(**{**GOOD, "environment_suffix": "BAD", "waf_rate_limit": 1,
+                       "alert_emails": ("x",)})
+    assert str(err.value).count("\n  - ") == 3
+
+
+def test_longest_valid_suffix_fits_every_name_limit():
+    cfg = StackConfig(**{**GOOD, "environment_suffix": "a" * 24})
+    assert len(cfg.names.alb) == 32 and len(cfg.names.target_group) <= 32
+
+
+def test_config_file_rejects_unknown_keys_and_bad_json(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"environment_suffix": "x1", "waf_limit": 5}))
+    with pytest.raises(ConfigError, match="unknown setting.*waf_limit"):
+        load_config(bad, environ={})
+    broken = tmp_path / "broken.json"
+    broken.write_text("{nope")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        load_config(broken, environ={})
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.json", environ={})
+
+
+def test_environment_overrides_the_file(tmp_path):
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"environment_suffix": "fromfile", "tls": {"certificate_arn": CERT,
+                             "origin_domain_name": "o.example.com"}}))
+    cfg = load_config(f, environ={"STACK_ENVIRONMENT_SUFFIX": "fromenv", "STACK_ENVIRONMENT": "qa"})
+    assert (cfg.environment_suffix, cfg.environment) == ("fromenv", "qa")
+
+
+def test_invalid_config_synthesizes_nothing(tmp_path):
+    """The CLI stops before any construct: exit 2, the error named, no output directory."""
+    f = tmp_path / "c.json"
+    f.write_text(json.dumps({"environment_suffix": "UPPER"}))
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "stack.main", "--config", str(f), "--outdir", str(out)],
+                          cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "environment_suffix='UPPER'" in proc.stderr
+    assert not out.exists()
