@@ -33,9 +33,10 @@ class CredentialStore:
         self._arn = secret_arn
         self._client = client or botocore.session.get_session().create_client(
             "secretsmanager", region_name=region,
-            # Inside the health check's budget: one quick retry, never the default backoff.
-            config=Config(connect_timeout=1, read_timeout=1.5,
-                          retries={"max_attempts": 2, "mode": "standard"}))
+            # One bounded attempt inside the health check's budget: a failed read is one
+            # 503, and the ALB needs several in a row before it drains the target.
+            config=Config(connect_timeout=0.5, read_timeout=1.0,
+                          retries={"max_attempts": 1, "mode": "standard"}))
         self._lock = threading.Lock()
         self._cached: Credentials | None = None
         self.reads = 0

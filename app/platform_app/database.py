@@ -43,10 +43,16 @@ class Database:
         if self._conn is not None and creds != self._conn_creds:
             self.close()
         if self._conn is not None:
+            started = time.monotonic()
             try:
                 return self._query()
             except DatabaseError:
                 self.close()
+                if time.monotonic() - started >= self._query_timeout * 0.9:
+                    # A hung writer: a reconnect would only double the wait past the
+                    # target group's timeout.
+                    raise DatabaseError("db_timeout", f"no answer within "
+                                        f"{self._query_timeout:g} s") from None
         self._connect(creds)
         try:
             return self._query()

@@ -12,6 +12,8 @@ from platform_app.database import CredentialsRejected, Database, DatabaseError
 from platform_app.logs import event
 from platform_app.metrics import Metrics
 
+CHECK_BUDGET_S = 3.0
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -54,16 +56,27 @@ class HealthCheck:
         return Verdict(True, "ok", time.time())
 
     def _probe(self) -> None:
+        # Each step is bounded by its own timeout (at most 1.5 s); no new step starts past
+        # the budget, so a check ends inside the target group's 5 s whatever goes wrong.
+        deadline = time.monotonic() + CHECK_BUDGET_S
         creds = self._creds.current()
         try:
             self._db.probe(creds)
             return
         except CredentialsRejected:
+            _within(deadline)
             fresh = self._creds.after_rejection(creds)
             if fresh is None:
                 raise
         event(self._log, logging.INFO, "credentials_refreshed", version_id=fresh.version_id)
+        _within(deadline)
         self._db.probe(fresh)
+
+
+def _within(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise DatabaseError("db_timeout", f"the check used its {CHECK_BUDGET_S:g} s budget; "
+                            "the next check continues from the refreshed credentials")
 
 
 def _ms(started: float) -> float:

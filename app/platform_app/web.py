@@ -1,5 +1,7 @@
 """The WSGI application: the root page a person sees through CloudFront, and /health for
-the ALB. Every request is logged once as JSON and timed into RequestLatency."""
+the ALB. Every request is logged once as JSON and timed into RequestLatency.
+
+The page's assets live in app/static/ and are served by CloudFront under STATIC_PATH."""
 from __future__ import annotations
 
 import html
@@ -20,7 +22,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Financial transaction platform</title>
 <link rel="stylesheet" href="{static}css/site.css">
-<link rel="icon" href="{static}img/favicon.svg">
+<link rel="icon" href="{static}img/logo.svg">
 </head><body>
 <header><img src="{static}img/logo.svg" alt="" width="48" height="48">
 <h1>Financial transaction platform</h1></header>
@@ -28,7 +30,6 @@ _PAGE = """<!doctype html>
 <dl><dt>Environment</dt><dd>{environment}</dd>
 <dt>Instance</dt><dd>{instance}</dd>
 <dt>Database</dt><dd>{database}</dd></dl></main>
-<script src="{static}js/site.js" defer></script>
 </body></html>
 """
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import dataclasses
 import json
 import os
 import pathlib
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -57,6 +60,17 @@ def sm(moto_endpoint):
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+@dataclasses.dataclass(frozen=True)
+class Account:
+    user: str
+    arn: str
+    # Kept out of repr, so a failing test's report never prints it.
+    password: str = dataclasses.field(repr=False)
+
+    def __getitem__(self, key: str) -> str:
+        return getattr(self, key)
+
+
 @pytest.fixture
 def account(mariadb, sm):
     """A database user of this test's own and its secret, as the rotation Lambda keeps it."""
@@ -66,8 +80,46 @@ def account(mariadb, sm):
     arn = sm.create_secret(Name=f"db-{user}", SecretString=json.dumps({
         "engine": "mysql", "username": user, "password": password,
         "host": mariadb.server_name, "port": mariadb.port, "dbname": "health"}))["ARN"]
-    yield {"user": user, "password": password, "arn": arn}
+    yield Account(user=user, arn=arn, password=password)
     mariadb.drop_user(user)
+
+
+@contextlib.contextmanager
+def tcp_forwarder(listen_host: str, target_port: int):
+    """127.0.0.x:port -> 127.0.0.1:target_port, so the client dials an address that the
+    server certificate does not name."""
+    listener = socket.socket()
+    listener.bind((listen_host, 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def pump(src, dst):
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                dst.sendall(data)
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def serve():
+        while not stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except socket.timeout:
+                continue
+            upstream = socket.create_connection(("127.0.0.1", target_port), timeout=5)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=pump, args=(a, b), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
 
 
 class AppProcess:
@@ -207,6 +259,8 @@ def test_healthy_database_answers_200_and_a_burst_shares_one_connection_per_work
     page = app.get("/")
     assert page.status_code == 200
     assert 'href="/static/css/site.css"' in page.text and "platform is answering" in page.text
+    assets = set(re.findall(r'(?:href|src)="/static/([^"]+)"', page.text))
+    assert assets and all((APP_DIR / "static" / a).is_file() for a in assets), assets
 
     records = []
     with contextlib.suppress(socket.timeout):
@@ -277,6 +331,18 @@ def test_server_certificate_from_another_ca_answers_503(mariadb, account, start_
     assert resp.status_code == 503
     assert resp.json()["reason"] == "db_tls_verification_failed"
     assert "certificate" in " ".join(l.get("detail", "") for l in app.log_lines())
+    app.assert_never_shows(account["password"])
+
+
+def test_server_certificate_for_another_host_name_answers_503(mariadb, account, start_app):
+    """Right CA, wrong name: 127.0.0.2 is not in the certificate, so hostname
+    verification, not the chain, must refuse it."""
+    with tcp_forwarder("127.0.0.2", mariadb.port) as port:
+        app = start_app(account["arn"], host="127.0.0.2", port=port)
+        resp = app.get()
+    assert resp.status_code == 503
+    assert resp.json()["reason"] == "db_tls_verification_failed"
+    assert "mismatch" in " ".join(l.get("detail", "") for l in app.log_lines()).lower()
     app.assert_never_shows(account["password"])
 
 
