@@ -85,9 +85,8 @@ class Storage(Construct):
             allow("AlbAccessLogs", ["s3:PutObject"],
                   [f"{logs_arn}/{ALB_LOG_PREFIX}/AWSLogs/{ctx.account_id}/*"],
                   Principal={"AWS": f"arn:{ctx.partition}:iam::{ELB_ACCOUNT_US_EAST_1}:root"}),
-            # moto insists on exactly <bucket>/<prefix>* here, which real S3 accepts too.
-            allow("S3ServerAccessLogs", ["s3:PutObject"],
-                  [f"{logs_arn}/{S3_ACCESS_LOG_PREFIX}*"],
+            # moto insists on exactly one string <bucket>/<prefix>* here; real S3 agrees.
+            allow("S3ServerAccessLogs", ["s3:PutObject"], f"{logs_arn}/{S3_ACCESS_LOG_PREFIX}*",
                   Principal={"Service": "logging.s3.amazonaws.com"},
                   Condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
         ), depends_on=[logs_pab])
