@@ -84,19 +84,28 @@ def account(mariadb, sm):
     mariadb.drop_user(user)
 
 
+class Forwarder:
+    def __init__(self, port: int):
+        self.port = port
+        self.frozen = threading.Event()   # set: bytes stop flowing, connections stay open
+
+
 @contextlib.contextmanager
 def tcp_forwarder(listen_host: str, target_port: int):
-    """127.0.0.x:port -> 127.0.0.1:target_port, so the client dials an address that the
-    server certificate does not name."""
+    """127.0.0.x:port -> 127.0.0.1:target_port: lets the client dial an address that the
+    server certificate does not name, or a writer that stops answering mid-connection."""
     listener = socket.socket()
     listener.bind((listen_host, 0))
     listener.listen(8)
     listener.settimeout(0.2)
     stop = threading.Event()
+    forwarder = Forwarder(listener.getsockname()[1])
 
     def pump(src, dst):
         with contextlib.suppress(OSError):
             while data := src.recv(65536):
+                while forwarder.frozen.is_set() and not stop.is_set():
+                    time.sleep(0.05)
                 dst.sendall(data)
         for sock in (src, dst):
             with contextlib.suppress(OSError):
@@ -115,7 +124,7 @@ def tcp_forwarder(listen_host: str, target_port: int):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield listener.getsockname()[1]
+        yield forwarder
     finally:
         stop.set()
         thread.join(timeout=5)
@@ -325,6 +334,23 @@ def test_database_that_never_answers_503s_within_the_target_group_timeout(accoun
     assert elapsed < TARGET_GROUP_TIMEOUT_S - 1, f"503 took {elapsed:.2f} s"
 
 
+def test_writer_hanging_on_the_kept_connection_503s_without_a_second_wait(
+        mariadb, account, start_app):
+    """The kept connection's query times out; a reconnect would double the wait."""
+    with tcp_forwarder("127.0.0.1", mariadb.port) as forwarder:
+        app = start_app(account["arn"], port=forwarder.port, workers=1)
+        assert app.get().status_code == 200
+        forwarder.frozen.set()
+        time.sleep(CACHE_S)
+        started = time.monotonic()
+        resp = app.get()
+        elapsed = time.monotonic() - started
+        forwarder.frozen.clear()
+    assert resp.status_code == 503
+    assert resp.json()["reason"] == "db_timeout"
+    assert 1.4 < elapsed < 2.5, f"{elapsed:.2f} s: expected one 1.5 s query timeout"
+
+
 def test_server_certificate_from_another_ca_answers_503(mariadb, account, start_app):
     app = start_app(account["arn"], ca_path=mariadb.other_ca_path)
     resp = app.get()
@@ -337,8 +363,8 @@ def test_server_certificate_from_another_ca_answers_503(mariadb, account, start_
 def test_server_certificate_for_another_host_name_answers_503(mariadb, account, start_app):
     """Right CA, wrong name: 127.0.0.2 is not in the certificate, so hostname
     verification, not the chain, must refuse it."""
-    with tcp_forwarder("127.0.0.2", mariadb.port) as port:
-        app = start_app(account["arn"], host="127.0.0.2", port=port)
+    with tcp_forwarder("127.0.0.2", mariadb.port) as forwarder:
+        app = start_app(account["arn"], host="127.0.0.2", port=forwarder.port)
         resp = app.get()
     assert resp.status_code == 503
     assert resp.json()["reason"] == "db_tls_verification_failed"
