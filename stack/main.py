@@ -1,24 +1,18 @@
 """The platform: CloudFront + WAF -> HTTPS ALB -> ASG (t3.large, AL2023) -> Aurora MySQL.
 
-    python -m stack.main [--config FILE] [--outdir cdktf.out]
-
-writes ``<outdir>/stacks/platform/cdk.tf.json``. Configuration: see stack/config.py.
+Synthesize with ``python -m stack.cli [--config FILE] [--outdir cdktf.out]`` (see cli.py),
+which writes ``<outdir>/stacks/platform/cdk.tf.json``. Configuration: stack/config.py.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from pathlib import Path
-
-from cdktf import App, TerraformStack
+from cdktf import TerraformStack
 from constructs import Construct
 
 from stack.alb import LoadBalancer, LoadBalancerProps
 from stack.cdn import Cdn, CdnProps, WebFirewall, WebFirewallProps
 from stack.certificates import DomainCertificate, DomainCertificateProps, origin_name
 from stack.compute import Fleet, FleetProps
-from stack.config import ConfigError, StackConfig, load_config
+from stack.config import StackConfig
 from stack.context import build_context
 from stack.database import Database, DatabaseProps
 from stack.monitoring import Alarms, AlarmsProps, Logging, LoggingProps
@@ -101,27 +95,3 @@ class PlatformStack(TerraformStack):
             "flow_log_group_name": logs.flow.name, "waf_log_group_name": logs.waf.name,
             "rotation_lambda_name": rotation.function.function_name, "vpc_id": net.vpc.id,
         })
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="JSON config file (default: $STACK_CONFIG)")
-    parser.add_argument("--outdir", default="cdktf.out")
-    parser.add_argument("--batch", help="JSON list of {config, outdir}: several synths, one import")
-    args = parser.parse_args(argv)
-    jobs = ([(job["config"], job["outdir"]) for job in json.loads(Path(args.batch).read_text())]
-            if args.batch else [(args.config, args.outdir)])
-    try:
-        configs = [(load_config(config), outdir) for config, outdir in jobs]
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for cfg, outdir in configs:
-        app = App(outdir=outdir)
-        PlatformStack(app, cfg)
-        app.synth()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from stack.config import StackConfig, config_to_mapping
+from stack.synth_cache import SynthCache, cache_key
 
 STACK_NAME = "platform"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +43,29 @@ def synthesize(cfg: StackConfig, outdir: Path, timeout: float = 300) -> Path:
     return synthesize_many([(cfg, outdir)], timeout)[0]
 
 
-def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300) -> list[Path]:
-    """Several configs in one child process: the 10-20 s binding import is paid once."""
-    batch = []
+def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
+                    cache: SynthCache | None = None) -> list[Path]:
+    """Several configs in one child process: the 10-20 s binding import is paid once.
+
+    With ``cache``, outputs whose inputs are unchanged are copied instead of synthesized.
+    """
+    pending = []
     for cfg, outdir in jobs:
         outdir = Path(outdir).resolve()
+        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg)) if cache else None
+        if not (cache and cache.restore(key, outdir)):
+            pending.append((cfg, outdir, key))
+    if pending:
+        _synthesize_in_child([(cfg, outdir) for cfg, outdir, _ in pending], timeout)
+        if cache:
+            for _, outdir, key in pending:
+                cache.store(key, outdir)
+    return [stack_json_path(Path(outdir).resolve()) for _, outdir in jobs]
+
+
+def _synthesize_in_child(jobs: list[tuple[StackConfig, Path]], timeout: float) -> None:
+    batch = []
+    for cfg, outdir in jobs:
         outdir.mkdir(parents=True, exist_ok=True)
         config_file = outdir / "stack-config.json"
         config_file.write_text(json.dumps(config_to_mapping(cfg), indent=2, sort_keys=True))
@@ -54,15 +73,14 @@ def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300) 
     batch_file = Path(batch[0]["outdir"]) / "synth-batch.json"
     batch_file.write_text(json.dumps(batch, indent=2))
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "stack.main", "--batch", str(batch_file)],
+    proc = subprocess.run([sys.executable, "-m", "stack.cli", "--batch", str(batch_file)],
                           cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True,
                           timeout=timeout)
     if proc.returncode != 0:
         raise SynthError(
             f"synth failed after {time.monotonic() - started:.1f}s (exit {proc.returncode}); "
-            f"reproduce with: python -m stack.main --batch {batch_file}\n" + proc.stderr[-4000:])
-    paths = [stack_json_path(Path(job["outdir"])) for job in batch]
-    missing = [str(p) for p in paths if not p.is_file()]
+            f"reproduce with: python -m stack.cli --batch {batch_file}\n" + proc.stderr[-4000:])
+    missing = [str(stack_json_path(Path(job["outdir"]))) for job in batch
+               if not stack_json_path(Path(job["outdir"])).is_file()]
     if missing:
         raise SynthError(f"synth exited 0 but wrote no {', '.join(missing)}")
-    return paths

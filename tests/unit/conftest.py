@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
-from stack.synth import synthesize_many
+from stack.synth import PROJECT_ROOT, synthesize_many
+from stack.synth_cache import SynthCache, default_cache_dir
 from tests.unit.tfjson import TfJson
 
 # The production-like shape: own domain, both TLS hops verified, alerts, account allow-list.
@@ -34,7 +35,10 @@ SANDBOX = dataclasses.replace(IMPORTED, environment_suffix="unit03",
 def synthesized(tmp_path_factory) -> dict[str, TfJson]:
     root = tmp_path_factory.mktemp("synth")
     configs = {"production": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
-    paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()])
+    # STACK_SYNTH_CACHE=off forces a fresh synth (what CI and the benchmark's cold run do).
+    cache = (None if os.environ.get("STACK_SYNTH_CACHE") == "off"
+             else SynthCache(default_cache_dir(PROJECT_ROOT)))
+    paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache)
     return {name: TfJson(path) for name, path in zip(configs, paths)}
 
 

@@ -124,7 +124,7 @@ def test_invalid_config_synthesizes_nothing(tmp_path):
     f = tmp_path / "c.json"
     f.write_text(json.dumps({"environment_suffix": "UPPER"}))
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "stack.main", "--config", str(f), "--outdir", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "stack.cli", "--config", str(f), "--outdir", str(out)],
                           cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "environment_suffix='UPPER'" in proc.stderr

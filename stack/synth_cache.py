@@ -1,0 +1,85 @@
+"""A synthesized-output cache keyed by the content of everything that shapes the JSON.
+
+A synth costs 10-20 s, nearly all of it importing the provider bindings. With nothing
+changed, the same inputs give the same JSON, so a second run copies the earlier output.
+The key hashes: the configuration, every source file under stack/, lambda/, app/ and
+harness/ (the plugin), requirements.txt (the pins), cdktf.json, and the Python version.
+Any change to one of them is a new key; old entries are pruned.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+KEYED_DIRS = ("stack", "lambda", "app", "harness")
+KEYED_FILES = ("requirements.txt", "cdktf.json")
+SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
+KEEP_ENTRIES = 8
+
+
+def _source_files(root: Path) -> Iterable[Path]:
+    for name in KEYED_DIRS:
+        base = root / name
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and not SKIPPED_PARTS & set(path.parts) and path.suffix != ".pyc":
+                    yield path
+    for name in KEYED_FILES:
+        if (root / name).is_file():
+            yield root / name
+
+
+def cache_key(root: Path, config: dict[str, Any]) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps(config, sort_keys=True).encode())
+    digest.update(sys.version.encode())
+    for path in _source_files(root):
+        digest.update(str(path.relative_to(root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def default_cache_dir(root: Path) -> Path:
+    value = os.environ.get("STACK_SYNTH_CACHE")
+    return Path(value) if value and value != "off" else root / ".synth-cache"
+
+
+class SynthCache:
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def entry(self, key: str) -> Path:
+        return self.directory / key
+
+    def restore(self, key: str, outdir: Path) -> bool:
+        """Copy a complete cached output into ``outdir``; False when there is none."""
+        entry = self.entry(key)
+        if not (entry / "COMPLETE").is_file():
+            return False
+        if outdir.exists():
+            shutil.rmtree(outdir)
+        shutil.copytree(entry, outdir, ignore=shutil.ignore_patterns("COMPLETE"))
+        os.utime(entry)  # most recently used survives pruning
+        return True
+
+    def store(self, key: str, outdir: Path) -> None:
+        entry = self.entry(key)
+        staging = entry.with_name(entry.name + f".tmp{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(outdir, staging, ignore=shutil.ignore_patterns(
+            ".terraform", ".terraform.lock.hcl", "*.tfstate*"))
+        (staging / "COMPLETE").write_text(key)
+        shutil.rmtree(entry, ignore_errors=True)
+        staging.rename(entry)
+        self._prune()
+
+    def _prune(self) -> None:
+        entries = sorted((p for p in self.directory.iterdir() if p.is_dir()),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[KEEP_ENTRIES:]:
+            shutil.rmtree(old, ignore_errors=True)
