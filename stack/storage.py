@@ -6,9 +6,12 @@ buckets. Both are versioned, private, TLS-only and force-destroyable.
 """
 from __future__ import annotations
 
+
 from dataclasses import dataclass
+from pathlib import Path
 
 from constructs import Construct
+from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration, S3BucketLifecycleConfigurationRule,
@@ -24,12 +27,16 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationA,
     S3BucketServerSideEncryptionConfigurationRuleA,
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA)
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA, S3BucketVersioningVersioningConfiguration)
 
 from stack.context import StackContext, allow, policy
 
 LOG_RETENTION_DAYS = 90
+STATIC_SOURCE = Path(__file__).resolve().parent.parent / "app" / "static"
+CONTENT_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".js": "text/javascript",
+                 ".png": "image/png", ".ico": "image/x-icon", ".html": "text/html"}
 ALB_LOG_PREFIX = "alb"
 CLOUDFRONT_LOG_PREFIX = "cloudfront/"
 S3_ACCESS_LOG_PREFIX = "s3-static/"
@@ -90,6 +97,15 @@ class Storage(Construct):
                   Principal={"Service": "logging.s3.amazonaws.com"},
                   Condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
         ), depends_on=[logs_pab])
+        # The page the instances serve references these under CloudFront's /static/ path.
+        for path in sorted(p for p in STATIC_SOURCE.rglob("*") if p.is_file()):
+            key = "static/" + path.relative_to(STATIC_SOURCE).as_posix()
+            # An asset, so the JSON names a path relative to itself, not this checkout.
+            asset = TerraformAsset(self, f"file-{key}", path=str(path), type=AssetType.FILE)
+            S3Object(self, f"asset-{key}", bucket=self.static.id, key=key, source=asset.path,
+                     source_hash=asset.asset_hash,
+                     content_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+                     cache_control="public, max-age=86400")
         S3BucketLoggingA(self, "static-access-logs", bucket=self.static.id,
                          target_bucket=self.logs.id, target_prefix=S3_ACCESS_LOG_PREFIX,
                          depends_on=[self.logs_policy])

@@ -51,3 +51,12 @@ def test_logs_expire_after_90_days_including_noncurrent_versions(prod):
 def test_static_bucket_access_is_logged_to_the_logs_bucket(prod):
     logging = prod.one("aws_s3_bucket_logging")
     assert "storage_static" in logging["bucket"] and "storage_logs" in logging["target_bucket"]
+
+
+def test_static_assets_the_page_references_are_uploaded_under_static(prod):
+    objects = {o["key"]: o for o in prod.list("aws_s3_object")}
+    assert {"static/css/site.css", "static/img/logo.svg"} <= set(objects)
+    assert objects["static/css/site.css"]["content_type"] == "text/css"
+    for o in objects.values():
+        assert "storage_static" in o["bucket"] and o["source"].startswith("assets/")
+        assert (prod.path.parent / o["source"]).is_file()
