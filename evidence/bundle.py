@@ -1,0 +1,172 @@
+"""Write the evidence bundle: every file goes through ``write_text`` and so through the redactor."""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from evidence import status as st
+from evidence.redact import Redactor
+
+JUNIT = "junit.xml"
+REPORT = "report.json"
+SUMMARY = "summary.md"
+CHECKOV_GATE = "checkov/gate.json"
+CHECKOV_RAW = "checkov/results_json.json"
+FILES = (JUNIT, REPORT, SUMMARY, CHECKOV_GATE, CHECKOV_RAW)
+
+
+def write_text(out_dir: Path, rel: str, text: str, redactor: Redactor) -> Path:
+    path = Path(out_dir) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(redactor.text(text))
+    return path
+
+
+def write_json(out_dir: Path, rel: str, doc: Any, redactor: Redactor) -> Path:
+    return write_text(out_dir, rel, json.dumps(redactor.data(doc), indent=2, sort_keys=True) + "\n",
+                      redactor)
+
+
+def clear(out_dir: Path) -> None:
+    """Remove this plugin's files from an earlier run (and nothing else in the folder)."""
+    for rel in FILES:
+        (Path(out_dir) / rel).unlink(missing_ok=True)
+
+
+def read_checkov(out_dir: Path) -> dict[str, Any] | None:
+    path = Path(out_dir) / CHECKOV_GATE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+# ------------------------------------------------------------------ JUnit
+def junit_xml(tests: dict[str, st.TestRecord], meta: dict[str, Any]) -> str:
+    records = sorted(tests.values(), key=lambda r: r.nodeid)
+    ran = [r for r in records if r.outcome not in ("deselected", "not-run")]
+    suite = ET.Element("testsuite", name="pytest", tests=str(len(ran)),
+                       failures=str(sum(r.outcome == "failed" for r in ran)),
+                       errors=str(sum(r.outcome == "error" for r in ran)),
+                       skipped=str(sum(r.outcome in ("skipped", "xfailed") for r in ran)),
+                       time=f"{sum(r.duration for r in ran):.3f}",
+                       timestamp=meta["started"], hostname="evidence")
+    props = ET.SubElement(suite, "properties")
+    for key in ("run_id", "git_commit", "target", "suffix", "region", "account_id"):
+        ET.SubElement(props, "property", name=key, value=str(meta.get(key, "")))
+    for rec in ran:
+        path, _, name = rec.nodeid.partition("::")
+        case = ET.SubElement(suite, "testcase", classname=path.removesuffix(".py").replace("/", "."),
+                             name=name or path, file=path, time=f"{rec.duration:.3f}")
+        cprops = ET.SubElement(case, "properties")
+        for rid in rec.controls:
+            ET.SubElement(cprops, "property", name="pci_dss", value=rid)
+        for fact in rec.facts:
+            ET.SubElement(cprops, "property", name=f"fact:{fact['key']}",
+                          value=json.dumps(fact["value"], sort_keys=True))
+        if rec.outcome in ("failed", "error"):
+            tag = "failure" if rec.outcome == "failed" else "error"
+            ET.SubElement(case, tag, message=rec.reason[:500]).text = rec.message
+        elif rec.outcome in ("skipped", "xfailed"):
+            ET.SubElement(case, "skipped", message=rec.reason[:500])
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# ------------------------------------------------------------------ summary
+ICON = {"met": "MET", "gap": "GAP", "failed": "FAILED", "live-only": "LIVE-ONLY"}
+OUTCOME = {"passed": "passed", "failed": "FAILED", "error": "ERROR", "skipped": "skipped",
+           "deselected": "not run (deselected)", "not-run": "not run"}
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _fact(f: dict[str, Any]) -> str:
+    return f"`{f['key']}` = `{json.dumps(f['value'], sort_keys=True)}`"
+
+
+def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[str, Any] | None) -> str:
+    c = st.counts(rows)
+    out = [f"# PCI DSS v{meta['standard_version']} release evidence", "",
+           f"Run `{meta['run_id']}`, {meta['started']} to {meta['finished']} (UTC).", "",
+           "| | |", "|---|---|"]
+    for label, key in (("git commit", "git_commit"), ("target", "target"), ("suffix", "suffix"),
+                       ("account", "account_id"), ("region", "region"),
+                       ("deployment", "deployment_status"), ("pytest exit status", "exit_status"),
+                       ("command", "command")):
+        out.append(f"| {label} | {_cell(meta.get(key, ''))} |")
+    out += ["", "## Result", "",
+            f"{len(rows)} requirements: **{c['met']} met**, **{c['gap']} gaps**, "
+            f"**{c['failed']} failed**, **{c['live-only']} live-only** (need a real AWS account).", ""]
+    if checkov:
+        k = checkov["counts"]
+        out.append(f"Policy gate (checkov {checkov['checkov_version']} on the planned stack): "
+                   f"{k['passed']} passed, {k['failed']} failed, {k['suppressed']} suppressed "
+                   f"(reviewed, listed below).")
+    else:
+        out.append("Policy gate: not run in this run (it is `tests/unit/test_policy_gate.py`, "
+                   "marker `unit`).")
+    out += ["", f"Requirement table digest: `{meta['table_digest']}` (equal digests = same "
+            "requirements, statuses, tests and outcomes).", ""]
+    ordered = st.gaps_first(rows)
+    sections = (("Gaps and failures (read first)", ("gap", "failed")),
+                ("Live-only: evidenced only on a real AWS account", ("live-only",)),
+                ("Met", ("met",)))
+    for title, statuses in sections:
+        chosen = [r for r in ordered if r["status"] in statuses]
+        out += [f"## {title}", ""]
+        if not chosen:
+            out += ["None.", ""]
+            continue
+        for r in chosen:
+            out += [f"### {r['id']} [{ICON[r['status']]}] {r['title']}", "",
+                    f"*{r['area']}*: {r['why']}.", ""]
+            if r.get("notes"):
+                out += [f"> Note: {r['notes']}", ""]
+            for t in r["tests"]:
+                line = f"- {OUTCOME.get(t['outcome'], t['outcome'])}: `{t['nodeid']}`"
+                if t.get("reason"):
+                    line += f" ({t['reason']})"
+                out.append(line)
+                out += [f"  - fact {_fact(f)}" for f in t["facts"]]
+            out.append("")
+    if checkov:
+        out += ["## Policy gate (checkov)", "",
+                f"Scanned {checkov['resource_count']} resources of a plan creating "
+                f"{checkov['planned_resources']}.", ""]
+        if checkov["problems"]:
+            out += ["**Gate problems:**", ""] + [f"- {p}" for p in checkov["problems"]] + [""]
+        if checkov["suppressed"] or checkov["expired_waivers"]:
+            out += ["| check | resource | kind | reason | evidence | reviewer | expires |",
+                    "|---|---|---|---|---|---|---|"]
+            for s in checkov["suppressed"] + checkov["expired_waivers"]:
+                sup = s["suppression"]
+                out.append(f"| {s['check_id']} | {_cell(s['resource'])} | {sup['kind']} | "
+                           f"{_cell(sup['reason'])} | {_cell(sup['evidence'])} | "
+                           f"{_cell(sup['reviewer'])} | {sup['expires'] or ''} |")
+            out.append("")
+    out += ["## Tools", "", "| tool | version |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in meta["tools"].items()]
+    out += ["", "## Files", "", f"- `{JUNIT}`: JUnit XML of every test that ran",
+            f"- `{REPORT}`: this run as JSON (requirements, tests, outcomes, facts)",
+            f"- `{CHECKOV_GATE}`, `{CHECKOV_RAW}`: the policy gate's classification and checkov's report",
+            "", "Secret values are redacted (`[REDACTED]`) in every file of this bundle.", ""]
+    return "\n".join(out)
+
+
+def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]],
+                 tests: dict[str, st.TestRecord], redactor: Redactor) -> dict[str, Path]:
+    out_dir = Path(out_dir)
+    checkov = read_checkov(out_dir)
+    report = {"meta": meta, "counts": st.counts(rows), "requirements": rows,
+              "requirement_table": st.table(rows),
+              "checkov": checkov or {"status": "not run in this run"},
+              "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "controls": r.controls,
+                         "live": r.live, "reason": r.reason, "duration": round(r.duration, 3),
+                         "facts": r.facts} for r in sorted(tests.values(), key=lambda r: r.nodeid)]}
+    return {"junit": write_text(out_dir, JUNIT, junit_xml(tests, meta), redactor),
+            "report": write_json(out_dir, REPORT, report, redactor),
+            "summary": write_text(out_dir, SUMMARY, summary_md(meta, rows, checkov), redactor)}

@@ -1,0 +1,290 @@
+"""Policy gate: checkov on ``terraform show -json`` of the sandbox stack's plan, offline.
+
+The plan runs against a moto server on a free loopback port (no cloud, no credentials but
+moto's), with the provider from the offline mirror. checkov lives in its own venv
+(.venv-checkov, made by evidence/install_checkov.sh) because its pins fight the project's.
+Every failed check must be matched by a reviewed entry of checkov_suppressions.yaml; those
+are counted as suppressed, and an entry that no longer matches anything fails the gate so
+the file cannot rot.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness import mirror, sandbox
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VENV = ".venv-checkov"
+SUPPRESSIONS = Path(__file__).with_name("checkov_suppressions.yaml")
+KINDS = {
+    "met-another-way": "the control is met by another part of the stack (named in the reason)",
+    "sandbox-shape": "fails only in the sandbox/imported-certificate shape that is planned here; "
+                     "the production shape meets it (evidence names the test)",
+    "not-applicable": "the check's premise does not hold for this resource",
+    "accepted-risk": "a reviewed decision: not a PCI DSS requirement, cost named in the reason",
+    "weakness": "a real weakness waived until a fix lands in stack/; needs an expiry date",
+}
+SETUP_HELP = "run bin/setup (or: bash evidence/install_checkov.sh) to create it"
+
+
+class GateError(RuntimeError):
+    """The gate could not run; the message says what to do."""
+
+
+def checkov_binary(root: Path = PROJECT_ROOT) -> Path:
+    binary = root / VENV / "bin" / "checkov"
+    if not binary.is_file():
+        raise GateError(f"checkov is not installed: {binary} is missing; {SETUP_HELP}")
+    return binary
+
+
+def checkov_version(root: Path = PROJECT_ROOT) -> str:
+    # Read from the venv's metadata: `checkov --version` costs seconds of imports.
+    found = sorted((root / VENV).glob("lib/python*/site-packages/checkov-*.dist-info"))
+    return found[-1].name[len("checkov-"):-len(".dist-info")] if found else "not installed"
+
+
+# ------------------------------------------------------------------ suppressions
+@dataclass(frozen=True)
+class Suppression:
+    check_id: str
+    resource: str
+    kind: str
+    reason: str
+    evidence: str
+    reviewer: str
+    expires: dt.date | None = None
+
+    def matches(self, check: dict[str, Any]) -> bool:
+        return check["check_id"] == self.check_id and self.resource in ("all", check["resource"])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check_id": self.check_id, "resource": self.resource, "kind": self.kind,
+                "reason": self.reason, "evidence": self.evidence, "reviewer": self.reviewer,
+                "expires": self.expires.isoformat() if self.expires else None}
+
+
+def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
+    try:
+        doc = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise GateError(f"suppression file {path} is missing; restore it from git") from None
+    out, problems = [], []
+    for i, e in enumerate(doc.get("suppressions") or []):
+        where = f"{path.name} entry {i} ({e.get('check_id', '?')})"
+        missing = [k for k in ("check_id", "resource", "kind", "reason", "reviewer") if not e.get(k)]
+        if missing:
+            problems.append(f"{where}: missing {', '.join(missing)}")
+            continue
+        if e["kind"] not in KINDS:
+            problems.append(f"{where}: kind {e['kind']!r} is not one of {', '.join(KINDS)}")
+            continue
+        expires = e.get("expires")
+        if e["kind"] == "weakness" and not expires:
+            problems.append(f"{where}: a waived weakness needs expires: YYYY-MM-DD")
+            continue
+        if isinstance(expires, str):
+            try:
+                expires = dt.date.fromisoformat(expires)
+            except ValueError:
+                problems.append(f"{where}: expires {expires!r} is not YYYY-MM-DD")
+                continue
+        out.append(Suppression(e["check_id"], e["resource"], e["kind"], " ".join(e["reason"].split()),
+                               str(e.get("evidence") or ""), str(e["reviewer"]), expires))
+    if problems:
+        raise GateError("checkov suppressions are invalid (fix the file and re-run): " + "; ".join(problems))
+    return out
+
+
+# ------------------------------------------------------------------ classification
+@dataclass
+class GateResult:
+    checkov_version: str
+    resource_count: int
+    planned_resources: int
+    passed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    suppressed: list[dict[str, Any]] = field(default_factory=list)
+    stale: list[Suppression] = field(default_factory=list)
+    expired: list[dict[str, Any]] = field(default_factory=list)
+    parsing_errors: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {"passed": len(self.passed), "failed": len(self.failed),
+                "suppressed": len(self.suppressed)}
+
+    def problems(self) -> list[str]:
+        lines = [f"FAILED {c['check_id']} {c['resource']}: {c['check_name']} "
+                 f"(guideline: {c.get('guideline') or 'n/a'})" for c in self.failed]
+        lines += [f"EXPIRED WAIVER {c['check_id']} {c['resource']}: expired "
+                  f"{c['suppression']['expires']}; fix the stack or re-review the waiver"
+                  for c in self.expired]
+        lines += [f"STALE SUPPRESSION {s.check_id} {s.resource}: matches no failed check any more; "
+                  f"remove it from {SUPPRESSIONS.name}" for s in self.stale]
+        lines += [f"PARSING ERROR {p}" for p in self.parsing_errors]
+        if self.resource_count != self.planned_resources:
+            lines.append(f"checkov scanned {self.resource_count} resources but the plan creates "
+                         f"{self.planned_resources}: the scan did not see the whole stack")
+        return lines
+
+    def as_dict(self) -> dict[str, Any]:
+        brief = lambda c: {k: c.get(k) for k in ("check_id", "check_name", "resource", "guideline")}
+        return {"checkov_version": self.checkov_version, "counts": self.counts(),
+                "resource_count": self.resource_count, "planned_resources": self.planned_resources,
+                "failed": [brief(c) for c in self.failed],
+                "suppressed": [{**brief(c), "suppression": c["suppression"]} for c in self.suppressed],
+                "expired_waivers": [{**brief(c), "suppression": c["suppression"]} for c in self.expired],
+                "stale_suppressions": [s.as_dict() for s in self.stale],
+                "passed": sorted(f"{c['check_id']} {c['resource']}" for c in self.passed),
+                "parsing_errors": self.parsing_errors, "seconds": self.seconds,
+                "problems": self.problems()}
+
+
+def classify(report: dict[str, Any], suppressions: list[Suppression], planned_resources: int,
+             today: dt.date | None = None) -> GateResult:
+    today = today or dt.date.today()
+    results = report.get("results", {})
+    summary = report.get("summary", {})
+    out = GateResult(checkov_version=str(summary.get("checkov_version", "?")),
+                     resource_count=int(summary.get("resource_count", 0)),
+                     planned_resources=planned_resources,
+                     passed=list(results.get("passed_checks", [])),
+                     parsing_errors=[str(p) for p in results.get("parsing_errors", [])])
+    used: set[Suppression] = set()
+    for check in results.get("failed_checks", []):
+        match = next((s for s in suppressions if s.matches(check)), None)
+        if match is None:
+            out.failed.append(check)
+            continue
+        used.add(match)
+        entry = {**check, "suppression": match.as_dict()}
+        (out.expired if match.expires and match.expires < today else out.suppressed).append(entry)
+    out.stale = [s for s in suppressions if s not in used]
+    key = lambda c: (c["check_id"], c["resource"])
+    out.failed.sort(key=key)
+    out.suppressed.sort(key=key)
+    return out
+
+
+# ------------------------------------------------------------------ plan and scan
+def _terraform_env(cli_config: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "TF_LOG"):
+        env.pop(key, None)  # never real credentials; TF_LOG would print request bodies
+    env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
+               CHECKPOINT_DISABLE="1", AWS_ACCESS_KEY_ID="testing",
+               AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
+               AWS_REGION="us-east-1")
+    return env
+
+
+def _tf(args: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float,
+        stdout: Path | None = None) -> None:
+    with open(log, "a") as fh, (open(stdout, "w") if stdout else fh) as out:
+        fh.write(f"$ terraform {' '.join(args)}\n")
+        fh.flush()
+        proc = subprocess.run(["terraform", *args], cwd=cwd, env=env, stdout=out,
+                              stderr=fh, stdin=subprocess.DEVNULL, timeout=timeout)
+    if proc.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        raise GateError(f"terraform {args[0]} failed (exit {proc.returncode}); full log {log}\n{tail}")
+
+
+def sandbox_endpoint(stack_json: dict[str, Any]) -> str:
+    endpoints = stack_json["provider"]["aws"][0].get("endpoints") or [{}]
+    found = {v for v in endpoints[0].values()}
+    if len(found) != 1:
+        raise GateError("the stack to plan is not the sandbox synth (its provider has no single "
+                        f"loopback endpoint: {sorted(found)}); plan the `sandbox` configuration")
+    return found.pop()
+
+
+def plan_json(stack_dir: Path, workdir: Path) -> tuple[Path, dict[str, float]]:
+    """``terraform show -json`` of a plan of the synthesized sandbox stack against a moto
+    server of our own on a free loopback port. Returns its path and step timings."""
+    if shutil.which("terraform") is None:
+        raise GateError("terraform is not on PATH: install Terraform 1.11.x and re-run")
+    try:
+        mirror_root = mirror.require_mirror()
+    except mirror.MirrorError as exc:
+        raise GateError(str(exc)) from None
+    tf_dir = workdir / "tf"
+    shutil.copytree(stack_dir, tf_dir)  # the JSON and its assets (the Lambda archive)
+    stack_file = tf_dir / "cdk.tf.json"
+    text = stack_file.read_text()
+    synth_endpoint = sandbox_endpoint(json.loads(text))
+    log = workdir / "terraform.log"
+    env = _terraform_env(mirror.write_cli_config(workdir / "terraform.rc", mirror_root))
+    seconds: dict[str, float] = {}
+    started = time.monotonic()
+    endpoint, pid = sandbox.start(workdir / "moto.log")
+    seconds["moto start"] = time.monotonic() - started
+    try:
+        # The unit synth names a placeholder port; this plan's moto listens elsewhere.
+        stack_file.write_text(text.replace(synth_endpoint, endpoint))
+        for name, args, timeout, out in (
+                ("init", ["init", "-input=false", "-no-color"], 300, None),
+                ("plan", ["plan", "-input=false", "-no-color", "-lock=false", "-out=gate.tfplan"], 900, None),
+                ("show", ["show", "-json", "gate.tfplan"], 300, workdir / "plan.json")):
+            t = time.monotonic()
+            _tf(args, tf_dir, env, log, timeout, out)
+            seconds[f"terraform {name}"] = time.monotonic() - t
+    finally:
+        sandbox.stop(pid)
+    return workdir / "plan.json", seconds
+
+
+def planned_resource_count(plan: dict[str, Any]) -> int:
+    return sum(1 for rc in plan.get("resource_changes", [])
+               if rc.get("mode") == "managed" and "create" in rc["change"]["actions"])
+
+
+def scan(plan_file: Path, root: Path = PROJECT_ROOT, timeout: float = 600) -> dict[str, Any]:
+    binary = checkov_binary(root)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update(LOG_LEVEL="WARNING", BC_SKIP_MAPPING="TRUE")
+    # --soft-fail: findings are judged here against the suppressions; a non-zero exit then
+    # means checkov itself broke.
+    proc = subprocess.run([str(binary), "-f", str(plan_file), "--framework", "terraform_plan",
+                           "--skip-download", "--soft-fail", "--compact", "-o", "json"],
+                          capture_output=True, text=True, env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise GateError(f"checkov exited {proc.returncode}; stderr:\n{proc.stderr[-3000:]}")
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise GateError(f"checkov printed no JSON report; stdout starts {proc.stdout[:500]!r}, "
+                        f"stderr:\n{proc.stderr[-2000:]}") from None
+    if isinstance(report, list):  # one entry per framework; we asked for one
+        report = next((r for r in report if r.get("check_type") == "terraform_plan"), report[0])
+    if not report.get("results"):
+        raise GateError("checkov found nothing to scan in the plan (empty report: "
+                        f"{json.dumps(report)[:300]}); is the plan JSON empty?")
+    return report
+
+
+def run_gate(stack_dir: Path, workdir: Path, suppressions_path: Path = SUPPRESSIONS,
+             root: Path = PROJECT_ROOT) -> tuple[GateResult, dict[str, Any]]:
+    """Plan, scan, classify. Returns the classified result and checkov's own report."""
+    suppressions = load_suppressions(suppressions_path)  # a broken file fails before the slow part
+    checkov_binary(root)
+    plan_file, seconds = plan_json(stack_dir, workdir)
+    plan = json.loads(plan_file.read_text())
+    t = time.monotonic()
+    report = scan(plan_file, root)
+    seconds["checkov"] = time.monotonic() - t
+    result = classify(report, suppressions, planned_resource_count(plan))
+    result.seconds = {k: round(v, 1) for k, v in seconds.items()}
+    return result, report
