@@ -24,8 +24,9 @@ CLUSTER_PARAMETERS = {
     "slow_query_log": ("1", "immediate"),
     "long_query_time": ("2", "immediate"),
 }
-# Certificate authority of the instances; the Lambda and /health verify against its bundle.
-CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
+# No ca_cert_identifier: new instances get AWS's current default CA (rds-ca-rsa2048-g1), and
+# clients verify against the global bundle that holds every RDS CA. Naming one makes provider
+# 5.100.0 modify and reboot each instance after creation wherever the default differs.
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class Database(Construct):
                 availability_zone=ctx.az_names[i],  # two AZs: a zone failure fails over
                 db_parameter_group_name=instance_parameters.name,
                 db_subnet_group_name=subnets.name, publicly_accessible=False,
-                ca_cert_identifier=CA_CERT_IDENTIFIER, auto_minor_version_upgrade=True,
+                auto_minor_version_upgrade=True,
                 performance_insights_enabled=True,
                 performance_insights_kms_key_id=props.kms_key_arn,
                 performance_insights_retention_period=7, copy_tags_to_snapshot=True)
