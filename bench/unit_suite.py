@@ -1,0 +1,70 @@
+"""Unit-suite speed against its floor, measured in one run on one machine.
+
+    python bench/unit_suite.py [--pytest-args "-m unit"]
+
+Floor: one bare synth of the app (child process, one config, no cache). Then:
+  cold  = `pytest -m unit` with every cache off (what a fresh CI clone pays)
+  warm  = `pytest -m unit` again with nothing changed (synth cache and validate verdicts hit)
+Prints seconds and the ratios against the goals (cold <= 1.5 x floor, warm < 3 s).
+Absolute seconds on a shared machine are noise; the ratios are the result.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from stack.config import StackConfig, TlsSettings, config_to_mapping  # noqa: E402
+from stack.synth import child_env  # noqa: E402
+
+CERT = "arn:aws:acm:us-east-1:111122223333:certificate/12345678-1234-1234-1234-123456789012"
+
+
+def timed(label: str, cmd: list[str], env: dict[str, str]) -> float:
+    print(f"[bench] {label}: {' '.join(shlex.quote(c) for c in cmd)}", flush=True)
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.exit(f"[bench] {label} failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    print(f"[bench] {label}: {elapsed:.1f}s", flush=True)
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pytest-args", default="-m unit -q -p no:cacheprovider")
+    args = parser.parse_args()
+    env = child_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = StackConfig(environment_suffix="bench1", tls=TlsSettings(
+            certificate_arn=CERT, origin_domain_name="origin.example.com"))
+        config_file = Path(tmp) / "config.json"
+        import json
+        config_file.write_text(json.dumps(config_to_mapping(cfg)))
+        floor = timed("bare synth", [sys.executable, "-m", "stack.cli", "--config",
+                                     str(config_file), "--outdir", str(Path(tmp) / "out")], env)
+        cache = Path(tmp) / "cache"
+        pytest = [sys.executable, "-m", "pytest", *shlex.split(args.pytest_args)]
+        cold = timed("cold unit suite (caches off)", pytest, {**env, "STACK_SYNTH_CACHE": "off"})
+        timed("populate the cache", pytest, {**env, "STACK_SYNTH_CACHE": str(cache)})
+        warm = timed("warm unit suite (nothing changed)", pytest, {**env, "STACK_SYNTH_CACHE": str(cache)})
+    print()
+    print(f"| measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} cores | seconds | ratio to one bare synth | goal |")
+    print("|---|---|---|---|")
+    print(f"| one bare synth (floor) | {floor:.1f} | 1.00 | |")
+    print(f"| `pytest {args.pytest_args}`, cold | {cold:.1f} | {cold / floor:.2f} | <= 1.5 |")
+    print(f"| same, warm (nothing changed) | {warm:.1f} | {warm / floor:.2f} | < 3 s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
