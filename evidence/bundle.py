@@ -128,6 +128,8 @@ def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[s
                 out += [f"> Note: {r['notes']}", ""]
             for t in r["tests"]:
                 line = f"- {OUTCOME.get(t['outcome'], t['outcome'])}: `{t['nodeid']}`"
+                if t.get("claim"):
+                    line += f": {t['claim']}"
                 if t.get("reason"):
                     line += f" ({t['reason']})"
                 out.append(line)
@@ -165,7 +167,7 @@ def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
               "requirement_table": st.table(rows),
               "checkov": checkov or {"status": "not run in this run"},
               "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "controls": r.controls,
-                         "live": r.live, "reason": r.reason, "duration": round(r.duration, 3),
+                         "live": r.live, "reason": r.reason, "claim": r.claim, "duration": round(r.duration, 3),
                          "facts": r.facts} for r in sorted(tests.values(), key=lambda r: r.nodeid)]}
     return {"junit": write_text(out_dir, JUNIT, junit_xml(tests, meta), redactor),
             "report": write_json(out_dir, REPORT, report, redactor),

@@ -209,6 +209,8 @@ class _Aggregator:
         if controls:
             rec.controls = controls[-1].split()
         rec.facts = [json.loads(v) for k, v in props if k == FACT_PROP]
+        # The harness attaches what an integration test proves (its docstring's first line).
+        rec.claim = next((str(v) for k, v in props if k == "proves"), rec.claim)
         rec.duration += getattr(report, "duration", 0.0)
         wasxfail = hasattr(report, "wasxfail")
         if report.when == "call" or (report.when == "setup" and not report.passed):
@@ -280,7 +282,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     run = config.stash.get(_KEY, None)
-    if run is None or not run.is_controller or not (run.tests or run.written):
+    if run is None or not run.is_controller or config.option.collectonly:
         return
     rows = run.rows if run.rows is not None else st.requirement_rows(run.catalogue, run.tests)
     c = st.counts(rows)

@@ -30,6 +30,7 @@ class TestRecord:
     duration: float = 0.0
     facts: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""          # failure text for the JUnit file (redacted when written)
+    claim: str = ""            # what the test says it proves, where the harness records it
 
 
 def requirement_rows(catalogue: Catalogue, tests: dict[str, TestRecord]) -> list[dict[str, Any]]:
@@ -45,6 +46,7 @@ def requirement_rows(catalogue: Catalogue, tests: dict[str, TestRecord]) -> list
                      "why": why, "notes": req.notes,
                      "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "live": r.live,
                                 **({"reason": r.reason} if r.reason else {}),
+                                **({"claim": r.claim} if r.claim else {}),
                                 "facts": r.facts} for r in recs]})
     return rows
 

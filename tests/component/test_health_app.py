@@ -351,6 +351,7 @@ def test_writer_hanging_on_the_kept_connection_503s_without_a_second_wait(
     assert 1.4 < elapsed < 2.5, f"{elapsed:.2f} s: expected one 1.5 s query timeout"
 
 
+@pytest.mark.control("4.2.1", "8.3.2")
 def test_server_certificate_from_another_ca_answers_503(mariadb, account, start_app):
     app = start_app(account["arn"], ca_path=mariadb.other_ca_path)
     resp = app.get()
@@ -360,6 +361,7 @@ def test_server_certificate_from_another_ca_answers_503(mariadb, account, start_
     app.assert_never_shows(account["password"])
 
 
+@pytest.mark.control("4.2.1", "8.3.2")
 def test_server_certificate_for_another_host_name_answers_503(mariadb, account, start_app):
     """Right CA, wrong name: 127.0.0.2 is not in the certificate, so hostname
     verification, not the chain, must refuse it."""
@@ -372,6 +374,7 @@ def test_server_certificate_for_another_host_name_answers_503(mariadb, account, 
     app.assert_never_shows(account["password"])
 
 
+@pytest.mark.control("4.2.1", "8.3.2")
 def test_server_without_tls_is_refused_never_plaintext(tmp_path,
                                                       account, start_app):
     with start_mariadb(tmp_path / "plain", tls=False) as plain:
@@ -382,6 +385,7 @@ def test_server_without_tls_is_refused_never_plaintext(tmp_path,
     app.assert_never_shows(account["password"])
 
 
+@pytest.mark.control("8.6.3")
 def test_rotated_password_answers_200_again_without_a_restart(mariadb, sm, account, start_app):
     # One worker, so the request after the rotation meets the worker holding the old
     # password, not a fresh one that reads the new secret anyway.
@@ -403,6 +407,7 @@ def test_rotated_password_answers_200_again_without_a_restart(mariadb, sm, accou
     app.assert_never_shows(account["password"], new_password)
 
 
+@pytest.mark.control("8.6.3")
 def test_mid_rotation_the_pending_password_keeps_the_target_healthy(
         mariadb, sm, account, start_app):
     """Between setSecret and finishSecret the database has AWSPENDING's password while

@@ -191,6 +191,7 @@ def rotation_log_lines(caplog) -> list[dict]:
 
 # ---------------------------------------------------------------- the happy path
 
+@pytest.mark.control("8.6.3")
 def test_full_rotation_changes_the_password_and_moves_the_labels(seed, caplog):
     s = seed()
     assert s.stages() == {s.initial_version: ["AWSCURRENT"], s.token: ["AWSPENDING"]}
@@ -216,6 +217,7 @@ def test_full_rotation_changes_the_password_and_moves_the_labels(seed, caplog):
                if "token" in line)
 
 
+@pytest.mark.control("8.6.3")
 def test_a_second_rotation_starts_clean_after_the_first(seed):
     s = seed()
     s.rotate()
@@ -232,6 +234,7 @@ def test_a_second_rotation_starts_clean_after_the_first(seed):
 
 # ---------------------------------------------------------------- retries
 
+@pytest.mark.control("8.6.3")
 def test_every_step_is_idempotent_on_retry(seed):
     s = seed()
     s.run("createSecret")
@@ -259,6 +262,7 @@ def test_every_step_is_idempotent_on_retry(seed):
     assert s.accepts(pending["password"])
 
 
+@pytest.mark.control("8.6.3")
 def test_crash_between_set_and_finish_then_retry_completes(seed, mariadb):
     s = seed()
     s.run("createSecret")
@@ -296,6 +300,7 @@ def test_previous_credentials_are_the_last_resort(seed, mariadb, caplog):
 
 # ---------------------------------------------------------------- failures
 
+@pytest.mark.control("4.2.1", "8.3.2")
 def test_untrusted_server_certificate_fails_and_changes_nothing(seed, mariadb, monkeypatch):
     """The server's certificate chains to a CA the function does not trust.
 
@@ -315,6 +320,7 @@ def test_untrusted_server_certificate_fails_and_changes_nothing(seed, mariadb, m
     assert s.value_of("AWSCURRENT")["password"] == s.initial_password
 
 
+@pytest.mark.control("4.2.1", "8.3.2")
 def test_certificate_for_another_name_fails_and_changes_nothing(seed):
     """Same server, trusted CA, but the secret names a host the certificate does not cover.
 
@@ -365,6 +371,7 @@ def test_database_down_is_a_clear_failure_and_a_retry_recovers(seed, mariadb):
     assert not s.accepts(s.initial_password)
 
 
+@pytest.mark.control("4.2.1", "8.3.2")
 def test_server_without_tls_is_refused_never_plaintext(seed, tmp_path):
     with start_mariadb(tmp_path, tls=False) as plain:
         s = seed(server=plain)
@@ -423,6 +430,7 @@ def test_malformed_event_is_a_clear_error(seed, event, message):
     assert s.stages() == {s.initial_version: ["AWSCURRENT"], s.token: ["AWSPENDING"]}
 
 
+@pytest.mark.control("8.3.2")
 def test_pending_for_another_server_is_refused(seed):
     s = seed()
     tampered = dict(s.value, host="127.0.0.2", password=secrets.token_urlsafe(24))
@@ -434,6 +442,7 @@ def test_pending_for_another_server_is_refused(seed):
     assert s.accepts(s.initial_password)
 
 
+@pytest.mark.control("8.3.2")
 def test_an_error_that_echoes_a_secret_is_scrubbed_before_it_leaves(seed, caplog,
                                                                      monkeypatch):
     """Fault injection: a dependency's error message quotes the pending password."""

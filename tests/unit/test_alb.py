@@ -3,6 +3,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.control("2.2.6", "10.2.1")
 def test_alb_is_public_drops_invalid_headers_and_logs(prod):
     alb = prod.one("aws_lb")
     assert alb["internal"] is False and alb["drop_invalid_header_fields"] is True
@@ -17,6 +18,7 @@ def test_target_group_checks_health_expecting_200(prod):
     assert hc["timeout"] < hc["interval"]
 
 
+@pytest.mark.control("1.4.2", "4.2.1")
 def test_https_listener_tls12_plus_default_403_and_header_gated_forward(prod):
     https = next(l for l in prod.list("aws_lb_listener") if l["port"] == 443)
     assert https["protocol"] == "HTTPS" and https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -30,6 +32,7 @@ def test_https_listener_tls12_plus_default_403_and_header_gated_forward(prod):
     assert rule["action"][0]["type"] == "forward"
 
 
+@pytest.mark.control("4.2.1")
 def test_http_listener_only_redirects_to_https(prod):
     http = next(l for l in prod.list("aws_lb_listener") if l["port"] == 80)
     (action,) = http["default_action"]
@@ -37,6 +40,7 @@ def test_http_listener_only_redirects_to_https(prod):
     assert action["redirect"]["protocol"] == "HTTPS" and action["redirect"]["status_code"] == "HTTP_301"
 
 
+@pytest.mark.control("4.2.1")
 def test_certificate_comes_from_the_configured_mode(prod, imported):
     https = lambda doc: next(l for l in doc.list("aws_lb_listener") if l["port"] == 443)
     assert "aws_acm_certificate_validation" in https(prod)["certificate_arn"]

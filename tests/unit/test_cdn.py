@@ -9,6 +9,7 @@ MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadI
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.control("6.4.2", "11.5.1")
 def test_waf_blocks_above_the_configured_rate_and_runs_managed_groups(prod):
     acl = prod.one("aws_wafv2_web_acl")
     assert acl["scope"] == "CLOUDFRONT"
@@ -21,12 +22,14 @@ def test_waf_blocks_above_the_configured_rate_and_runs_managed_groups(prod):
     assert groups == set(MANAGED_RULE_GROUPS)
 
 
+@pytest.mark.control("8.3.2", "10.2.1", "10.3.3")
 def test_waf_logs_redact_the_origin_secret_and_authorization(prod):
     logging = prod.one("aws_wafv2_web_acl_logging_configuration")
     redacted = {f["single_header"]["name"] for f in logging["redacted_fields"]}
     assert redacted == {"x-origin-verify", "authorization"}
 
 
+@pytest.mark.control("4.2.1", "6.4.2")
 def test_distribution_is_behind_waf_and_forces_https(prod):
     d = prod.one("aws_cloudfront_distribution")
     assert "aws_wafv2_web_acl" in d["web_acl_id"]
@@ -38,6 +41,7 @@ def test_distribution_is_behind_waf_and_forces_https(prod):
     assert "aws_s3_bucket" in d["logging_config"]["bucket"]
 
 
+@pytest.mark.control("1.4.2", "4.2.1")
 def test_origin_hop_is_https_only_tls12_with_the_secret_header(prod):
     alb = next(o for o in prod.one("aws_cloudfront_distribution")["origin"] if o["origin_id"] == "alb")
     assert alb["domain_name"] == "origin.pay.example.com"
@@ -48,6 +52,7 @@ def test_origin_hop_is_https_only_tls12_with_the_secret_header(prod):
     assert header["value"].startswith("${data.aws_secretsmanager_secret_version.")
 
 
+@pytest.mark.control("4.2.1")
 def test_viewer_tls_modes(prod, imported):
     p = prod.one("aws_cloudfront_distribution")
     assert p["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
@@ -58,6 +63,7 @@ def test_viewer_tls_modes(prod, imported):
     assert alb["domain_name"] == "origin.dev.example.com"
 
 
+@pytest.mark.control("7.2.5")
 def test_static_bucket_is_read_only_by_this_distribution_through_oac(prod):
     import json
     oac = prod.one("aws_cloudfront_origin_access_control")
@@ -68,6 +74,7 @@ def test_static_bucket_is_read_only_by_this_distribution_through_oac(prod):
     assert read["Condition"]["StringEquals"]["AWS:SourceArn"].startswith("${aws_cloudfront_distribution.")
 
 
+@pytest.mark.control("4.2.1")
 def test_domain_mode_validates_certificates_and_points_dns(prod, imported):
     cert = prod.one("aws_acm_certificate")
     assert cert["validation_method"] == "DNS"

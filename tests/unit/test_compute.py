@@ -5,6 +5,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.control("1.3.1", "2.2.6")
 def test_launch_template_requires_imdsv2_and_has_no_public_ip(prod):
     lt = prod.one("aws_launch_template")
     meta = lt["metadata_options"]
@@ -16,6 +17,7 @@ def test_launch_template_requires_imdsv2_and_has_no_public_ip(prod):
     assert "iam_instance_profile" in lt and "aws_iam_instance_profile" in lt["iam_instance_profile"]["arn"]
 
 
+@pytest.mark.control("3.5.1")
 def test_root_volume_is_encrypted_gp3(prod):
     ebs = prod.one("aws_launch_template")["block_device_mappings"][0]["ebs"]
     assert ebs["volume_type"] == "gp3" and ebs["encrypted"] == "true"
@@ -27,6 +29,7 @@ def test_ami_is_amazon_linux_2023_from_the_public_ssm_parameter(prod):
     assert "data.aws_ssm_parameter" in prod.one("aws_launch_template")["image_id"]
 
 
+@pytest.mark.control("12.5.1")
 def test_instances_and_volumes_are_tagged_at_launch(prod):
     specs = {s["resource_type"]: s["tags"] for s in prod.one("aws_launch_template")["tag_specifications"]}
     for kind in ("instance", "volume"):
@@ -41,6 +44,7 @@ def test_user_data_is_the_rendered_application_installer(prod):
     assert "aws_secretsmanager_secret" in script and "aws_rds_cluster" in script
 
 
+@pytest.mark.control("1.4.1")
 def test_asg_spans_the_private_subnets_with_elb_health_checks(prod):
     asg = prod.one("aws_autoscaling_group")
     private = {prod.ref("aws_subnet", s, "id") for s in prod.list("aws_subnet")

@@ -77,6 +77,7 @@ def test_the_good_config_is_accepted():
     assert cfg.names.alb == "alb-dev-ok1"
 
 
+@pytest.mark.control("2.2.1")
 @pytest.mark.parametrize("overrides,words", BAD, ids=[str(i) for i in range(len(BAD))])
 def test_each_bad_setting_gives_a_clear_error(overrides, words):
     with pytest.raises(ConfigError) as err:
@@ -119,6 +120,7 @@ def test_environment_overrides_the_file(tmp_path):
     assert (cfg.environment_suffix, cfg.environment) == ("fromenv", "qa")
 
 
+@pytest.mark.control("2.2.1")
 def test_invalid_config_synthesizes_nothing(tmp_path):
     """The CLI stops before any construct: exit 2, the error named, no output directory."""
     f = tmp_path / "c.json"

@@ -3,6 +3,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.control("3.5.1")
 def test_aurora_mysql_8_encrypted_with_7_day_pitr(prod):
     c = prod.one("aws_rds_cluster")
     assert c["engine"] == "aurora-mysql" and c["engine_version"].startswith("8.0.mysql_aurora.3.")
@@ -12,6 +13,7 @@ def test_aurora_mysql_8_encrypted_with_7_day_pitr(prod):
     assert "aws_db_subnet_group" in c["db_subnet_group_name"]
 
 
+@pytest.mark.control("8.3.2", "8.6.2")
 def test_master_password_is_write_only_from_an_ephemeral_value(prod):
     c = prod.one("aws_rds_cluster")
     assert "master_password" not in c
@@ -19,6 +21,7 @@ def test_master_password_is_write_only_from_an_ephemeral_value(prod):
     assert prod.doc["ephemeral"]["aws_secretsmanager_random_password"]["db_master"]["password_length"] >= 32
 
 
+@pytest.mark.control("1.4.4")
 def test_two_instances_in_different_azs_private_with_performance_insights(prod):
     instances = prod.list("aws_rds_cluster_instance")
     assert len(instances) == 2
@@ -29,6 +32,7 @@ def test_two_instances_in_different_azs_private_with_performance_insights(prod):
         assert "aws_kms_key.keys_kms-data" in i["performance_insights_kms_key_id"]
 
 
+@pytest.mark.control("2.2.6", "8.3.2")
 def test_parameter_group_forces_tls_12_plus(prod):
     params = {p["name"]: p["value"] for p in prod.one("aws_rds_cluster_parameter_group")["parameter"]}
     assert params["require_secure_transport"] == "ON"
@@ -43,6 +47,7 @@ def test_deletion_protection_and_final_snapshot_follow_config(prod, imported):
     assert i["deletion_protection"] is False and i["skip_final_snapshot"] is True
 
 
+@pytest.mark.control("10.2.1")
 def test_export_log_groups_exist_before_the_cluster(prod):
     deps = prod.one("aws_rds_cluster")["depends_on"]
     assert sum("aws_cloudwatch_log_group.logging_db-" in d for d in deps) == 3

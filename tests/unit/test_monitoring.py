@@ -5,6 +5,7 @@ from stack import app_log_contract as contract
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.control("10.3.2", "10.3.3", "10.5.1")
 def test_every_log_group_is_encrypted_with_explicit_retention(prod):
     groups = prod.list("aws_cloudwatch_log_group")
     names = {g["name"] for g in groups}
@@ -16,6 +17,7 @@ def test_every_log_group_is_encrypted_with_explicit_retention(prod):
         assert g["retention_in_days"] >= 365
 
 
+@pytest.mark.control("10.7.2")
 def test_alert_topic_is_encrypted_and_subscribes_the_configured_emails(prod, imported):
     topic = prod.one("aws_sns_topic")
     assert "aws_kms_key.keys_kms-logs" in topic["kms_master_key_id"]
@@ -24,6 +26,7 @@ def test_alert_topic_is_encrypted_and_subscribes_the_configured_emails(prod, imp
     assert "aws_sns_topic_subscription" not in imported.resource
 
 
+@pytest.mark.control("10.4.1.1")
 def test_metric_filters_use_the_application_log_contract(prod):
     patterns = {f["pattern"] for f in prod.list("aws_cloudwatch_log_metric_filter")}
     assert patterns == {contract.HTTP_5XX_PATTERN, contract.EXCEPTION_PATTERN, contract.DB_FAILURE_PATTERN}
@@ -35,6 +38,7 @@ def test_metric_filters_use_the_application_log_contract(prod):
     "HTTPCode_ELB_5XX_Count", "UnHealthyHostCount", "TargetResponseTime", "CPUUtilization",
     "DatabaseConnections", "Errors", "BlockedRequests", "Http5xx", "Exceptions",
     "DbConnectivityFailures"])
+@pytest.mark.control("10.4.1.1", "10.7.2")
 def test_alarm_exists_and_notifies_the_topic(prod, metric):
     alarms = [a for a in prod.list("aws_cloudwatch_metric_alarm") if a["metric_name"] == metric]
     assert alarms, f"no alarm on {metric}"

@@ -3,6 +3,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.control("8.3.2", "8.6.3")
 def test_db_secret_encrypted_with_its_key_and_rotated_every_30_days(prod):
     secret = prod.find("aws_secretsmanager_secret", "secrets/db")
     assert secret["name"] == "db-credentials-prod-unit01"
@@ -13,6 +14,7 @@ def test_db_secret_encrypted_with_its_key_and_rotated_every_30_days(prod):
     assert "aws_secretsmanager_secret.secrets_db" in rotation["secret_id"]
 
 
+@pytest.mark.control("8.6.2")
 def test_initial_secret_version_is_write_only_json_with_the_cluster_endpoint(prod):
     version = prod.find("aws_secretsmanager_secret_version", "db-initial")
     assert "secret_string" not in version
@@ -32,6 +34,7 @@ def test_rotation_lambda_runs_in_the_private_subnets_with_its_own_group(prod):
     assert fn["filename"].startswith("assets/") and fn["source_code_hash"]
 
 
+@pytest.mark.control("7.2.5")
 def test_only_secrets_manager_may_invoke_it_for_this_secret(prod):
     perm = prod.one("aws_lambda_permission")
     assert perm["principal"] == "secretsmanager.amazonaws.com"

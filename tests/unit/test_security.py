@@ -12,6 +12,7 @@ STAR_RESOURCE_SIDS = {"PutOwnMetrics", "GeneratePassword", "VpcNetworkInterfaces
                       "CloudWatchLogs", "CloudWatchAlarmsToEncryptedTopic"}
 
 
+@pytest.mark.control("3.7.4")
 def test_every_kms_key_rotates_with_a_seven_day_deletion_window(prod):
     keys = prod.list("aws_kms_key")
     assert len(keys) == 4
@@ -20,6 +21,7 @@ def test_every_kms_key_rotates_with_a_seven_day_deletion_window(prod):
         assert key["deletion_window_in_days"] == 7
 
 
+@pytest.mark.control("7.2.5")
 @pytest.mark.parametrize("config", ["prod", "imported", "sandbox"])
 def test_no_policy_statement_allows_a_wildcard_action(config, request):
     doc = request.getfixturevalue(config)
@@ -31,6 +33,7 @@ def test_no_policy_statement_allows_a_wildcard_action(config, request):
                 assert "*" not in action, f"{where} {st.get('Sid')}: wildcard action {action}"
 
 
+@pytest.mark.control("7.2.5")
 def test_star_resources_only_where_the_api_has_no_resource_permission(prod):
     for where, policy in prod.policies():
         for st in policy["Statement"]:
@@ -38,6 +41,7 @@ def test_star_resources_only_where_the_api_has_no_resource_permission(prod):
                 assert st.get("Sid") in STAR_RESOURCE_SIDS, f"{where}: {st}"
 
 
+@pytest.mark.control("3.6.1")
 def test_key_policies_name_exactly_their_services(prod):
     vias = {}
     for key in prod.list("aws_kms_key"):
@@ -62,6 +66,7 @@ def _rules(doc, rtype):
     return doc.list(rtype)
 
 
+@pytest.mark.control("1.2.5", "1.3.1", "1.4.2")
 def test_no_ingress_from_the_internet_and_alb_only_from_cloudfront(prod):
     ingress = _rules(prod, "aws_vpc_security_group_ingress_rule")
     assert not [r for r in ingress if r.get("cidr_ipv4") or r.get("cidr_ipv6")]
@@ -73,6 +78,7 @@ def test_no_ingress_from_the_internet_and_alb_only_from_cloudfront(prod):
     assert alb_in[0]["prefix_list_id"] == f"${{data.aws_ec2_managed_prefix_list.{name}.id}}"
 
 
+@pytest.mark.control("1.2.5", "1.3.1", "1.3.2", "1.4.4")
 def test_database_admits_3306_only_from_the_app_and_the_rotation_lambda(prod):
     db_in = [r for r in _rules(prod, "aws_vpc_security_group_ingress_rule")
              if "security-groups_db" in r["security_group_id"]]
@@ -85,6 +91,7 @@ def test_database_admits_3306_only_from_the_app_and_the_rotation_lambda(prod):
     assert db_out == [], "the database initiates nothing"
 
 
+@pytest.mark.control("1.2.5", "1.3.1")
 def test_app_admits_only_the_alb(prod):
     app_in = [r for r in _rules(prod, "aws_vpc_security_group_ingress_rule")
               if "security-groups_app" in r["security_group_id"]]
@@ -93,6 +100,7 @@ def test_app_admits_only_the_alb(prod):
     assert app_in[0]["from_port"] == 8080
 
 
+@pytest.mark.control("7.2.5")
 def test_instance_role_reads_only_its_secret_and_writes_only_its_logs(prod):
     import json
     policy = json.loads(prod.find("aws_iam_role_policy", "app-role")["policy"])
@@ -106,6 +114,7 @@ def test_instance_role_reads_only_its_secret_and_writes_only_its_logs(prod):
         "AmazonSSMManagedInstanceCore")
 
 
+@pytest.mark.control("7.2.5")
 def test_rotation_role_rotates_only_its_secret(prod):
     import json
     policy = json.loads(prod.find("aws_iam_role_policy", "rotation-role")["policy"])

@@ -9,6 +9,7 @@ def _by_bucket(doc, rtype):
     return {r["bucket"].split(".")[1]: r for r in doc.list(rtype)}
 
 
+@pytest.mark.control("3.5.1", "10.3.2")
 def test_both_buckets_private_versioned_encrypted_and_destroyable(prod):
     buckets = prod.all("aws_s3_bucket")
     assert {b["bucket"] for b in buckets.values()} == {"access-logs-prod-unit01", "static-assets-prod-unit01"}
@@ -23,6 +24,7 @@ def test_both_buckets_private_versioned_encrypted_and_destroyable(prod):
         assert v["versioning_configuration"]["status"] == "Enabled"
 
 
+@pytest.mark.control("3.5.1")
 def test_static_is_sse_kms_and_logs_sse_s3_for_log_delivery(prod):
     enc = {name: r["rule"][0]["apply_server_side_encryption_by_default"]
            for name, r in _by_bucket(prod, "aws_s3_bucket_server_side_encryption_configuration").items()}
@@ -32,6 +34,7 @@ def test_static_is_sse_kms_and_logs_sse_s3_for_log_delivery(prod):
     assert logs["sse_algorithm"] == "AES256"
 
 
+@pytest.mark.control("4.2.1")
 def test_every_bucket_policy_denies_plaintext_and_old_tls(prod):
     policies = prod.list("aws_s3_bucket_policy")
     assert len(policies) == 2
@@ -48,6 +51,7 @@ def test_logs_expire_after_90_days_including_noncurrent_versions(prod):
     assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 90
 
 
+@pytest.mark.control("10.2.1")
 def test_static_bucket_access_is_logged_to_the_logs_bucket(prod):
     logging = prod.one("aws_s3_bucket_logging")
     assert "storage_static" in logging["bucket"] and "storage_logs" in logging["target_bucket"]

@@ -10,11 +10,13 @@ NAME_KEYS = ("name", "bucket", "identifier", "cluster_identifier", "function_nam
 FIXED_NAMES = {"app-runtime", "rotate-db-secret", "deliver-flow-logs"}
 
 
+@pytest.mark.control("12.5.1")
 def test_provider_default_tags_cover_every_taggable_resource(prod):
     (provider,) = prod.doc["provider"]["aws"]
     assert provider["default_tags"][0]["tags"] == TAGS
 
 
+@pytest.mark.control("12.5.1")
 @pytest.mark.parametrize("config", ["prod", "imported", "sandbox"])
 def test_every_chosen_name_carries_the_suffix(config, request):
     doc = request.getfixturevalue(config)
@@ -31,6 +33,7 @@ def test_every_chosen_name_carries_the_suffix(config, request):
             assert tags["Name"].endswith(suffix), f"{rtype}.{name} Name tag {tags['Name']}"
 
 
+@pytest.mark.control("12.5.1")
 def test_resources_without_a_name_argument_get_a_name_tag(prod):
     for rtype in ("aws_vpc", "aws_subnet", "aws_nat_gateway", "aws_eip", "aws_route_table",
                   "aws_internet_gateway", "aws_security_group", "aws_kms_key", "aws_flow_log"):
