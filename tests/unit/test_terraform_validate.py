@@ -73,6 +73,7 @@ def validations(request, tmp_path_factory) -> dict[str, str]:
     return results
 
 
+@pytest.mark.control("2.2.1")
 @pytest.mark.parametrize("config", CONFIGS)
 def test_synthesized_stack_is_valid_terraform(config, validations):
     assert VALID in validations[config], validations[config]
