@@ -290,8 +290,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     tr.write_sep("=", f"PCI DSS v{run.catalogue.version} control map")
     tr.write_line(f"{len(rows)} requirements: {c['met']} met, {c['gap']} gaps, {c['failed']} failed, "
                   f"{c['live-only']} live-only")
-    for r in st.gaps_first(rows):
-        if r["status"] in ("gap", "failed"):
-            tr.write_line(f"  {r['status'].upper():6} {r['id']:9} {r['why']}", red=r["status"] == "failed")
+    for status in ("failed", "gap", "live-only"):
+        ids = [r["id"] for r in st.gaps_first(rows) if r["status"] == status]
+        if ids:
+            tr.write_line(f"  {status}: {', '.join(ids)}", red=status == "failed")
     if run.written:
         tr.write_line(f"evidence bundle: {run.out_dir} (open {run.written['summary'].name})")
