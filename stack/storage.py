@@ -44,14 +44,19 @@ S3_ACCESS_LOG_PREFIX = "s3-static/"
 ELB_ACCOUNT_US_EAST_1 = "127311923021"
 
 
+# {"AWS": "*"} is AWS's equivalent of "*"; moto 5.2.1 crashes (HTTP 500) on a string
+# principal when it checks a bucket's policy for log delivery.
+EVERYONE = {"AWS": "*"}
+
+
 def tls_only_statement(bucket_arn: str) -> dict:
-    return {"Sid": "DenyPlaintext", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+    return {"Sid": "DenyPlaintext", "Effect": "Deny", "Principal": EVERYONE, "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
 def deny_old_tls_statement(bucket_arn: str) -> dict:
-    return {"Sid": "DenyTlsBelow12", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+    return {"Sid": "DenyTlsBelow12", "Effect": "Deny", "Principal": EVERYONE, "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}
 
