@@ -91,15 +91,15 @@ def stack_config(opts: Options, endpoint: str | None = None,
         if data.get("sandbox") is not None:
             raise HarnessError(f"--stack-config {opts.config_file} has a 'sandbox' section; "
                                "remove it to deploy to --stack-target aws")
+        if not data.get("allowed_account_ids"):
+            raise HarnessError(
+                "--stack-target aws needs allowed_account_ids in --stack-config (the accounts "
+                "this harness may deploy into); without it a job could deploy into production")
     try:
         cfg = config_from_mapping(data)
     except ConfigError as exc:
         raise HarnessError(f"{exc}\n(settings come from --stack-config "
                            f"{opts.config_file or '(none)'} and --stack-suffix)") from None
-    if not opts.is_sandbox and not cfg.allowed_account_ids:
-        raise HarnessError(
-            "--stack-target aws needs allowed_account_ids in --stack-config (the accounts this "
-            "harness may deploy into); without it a job could deploy into production")
     return cfg
 
 
@@ -268,7 +268,8 @@ class Deployer:
             return stack
         except BaseException as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            wd.update_deployment(status="deploy-failed", error=message)
+            wd.update_deployment(status="deploy-failed", error=message,
+                                 resources=wd.resources_in_state())
             wd.event("deploy-failed", run_id=self.run_id, error=message)
             if isinstance(exc, Exception) and not isinstance(exc, HarnessError):
                 raise DeployError(f"deploy of suffix {self.opts.suffix} failed: {exc}\n"
@@ -284,7 +285,8 @@ class Deployer:
         return DeployedStack(suffix=self.opts.suffix, target=record["target"],
                              region=record.get("region", "us-east-1"), endpoint=record.get("endpoint"),
                              outputs=outputs, workdir=self.workdir,
-                             config=record.get("config") or {}, resources=tf.resources_in_state())
+                             config=record.get("config") or {},
+                             resources=self.workdir.resources_in_state())
 
     # ---------------------------------------------------------------- reuse
     def load(self) -> DeployedStack:
@@ -371,7 +373,9 @@ class Deployer:
         if record.get("target") == "sandbox":
             extra = (f"\nThe sandbox {record.get('endpoint')} (moto pid {record.get('moto_pid')}) "
                      "keeps running so the deployment stays; it stops after --destroy-stack.")
-        return (f"--keep-stack: suffix {self.opts.suffix} is left deployed ({self.workdir.path}).\n"
+        return (f"--keep-stack: suffix {self.opts.suffix} is left as it is (status "
+                f"{record.get('status')}, {len(record.get('resources') or [])} resources, "
+                f"{self.workdir.path}).\n"
                 f"Test it again:  pytest -m integration --reuse-stack {self.opts.suffix} "
                 f"--stack-workdir {self.workdir.root}\n"
                 f"Destroy it:     pytest --destroy-stack {self.opts.suffix} "

@@ -36,8 +36,8 @@ def is_up(endpoint: str, timeout: float = 2.0) -> bool:
     if problem:
         raise SandboxError(f"sandbox endpoint {endpoint!r}: {problem}")
     try:
-        # moto's own API answers without touching any emulated service.
-        return requests.get(endpoint.rstrip("/") + "/moto-api/data.json", timeout=timeout).ok
+        # moto dashboard: cheap whatever is deployed (data.json serializes every model).
+        return requests.get(endpoint.rstrip("/") + "/moto-api/", timeout=timeout).ok
     except requests.RequestException:
         return False
 

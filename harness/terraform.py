@@ -79,13 +79,15 @@ class Terraform:
     def plan(self, destroy: bool = False) -> None:
         args = ["plan", "-input=false", "-no-color", "-lock-timeout=120s",
                 "-out=" + self.workdir.plan_file.name]
-        self.run("plan", args + (["-destroy"] if destroy else []), timeout=1200)
+        self.run("plan", args + (["-destroy"] if destroy else []), timeout=1200,
+                 detail=self._count(("Refreshing state...", "refreshed")))
 
     def apply(self) -> None:
         """Applies exactly the saved plan, so what was reviewed/logged is what runs."""
         self.run("apply", ["apply", "-input=false", "-no-color", "-lock-timeout=120s",
                            "-auto-approve", self.workdir.plan_file.name],
-                 timeout=3600, detail=self._count("Creation complete"))
+                 timeout=3600, detail=self._count(("Creation complete", "created"),
+                                                  ("Modifications complete", "modified")))
 
     def destroy(self) -> None:
         """``terraform destroy``, retried with exponential backoff on transient errors."""
@@ -100,19 +102,13 @@ class Terraform:
                                 before_sleep=announce, reraise=True):
             with attempt:
                 self.run("destroy", self.destroy_args(), timeout=3600,
-                         detail=self._count("Destruction complete"))
+                         detail=self._count(("Refreshing state...", "refreshed"),
+                                            ("Destruction complete", "destroyed")))
 
     def output(self) -> dict[str, Any]:
         """All outputs as {name: {"value":..., "sensitive": bool}}; the log keeps only names."""
         proc = self.run("output", ["output", "-json", "-no-color"], timeout=300, capture=True)
         return json.loads(proc or "{}")
-
-    def resources_in_state(self) -> list[str]:
-        if not self.workdir.state_file.is_file():
-            return []
-        state = json.loads(self.workdir.state_file.read_text() or "{}")
-        return [f"{r['type']}.{r['name']}" for r in state.get("resources", [])
-                if r.get("mode") == "managed" and r.get("instances")]
 
     @staticmethod
     def destroy_args() -> list[str]:
@@ -127,13 +123,14 @@ class Terraform:
         return f"{env} terraform -chdir={shlex.quote(str(self.workdir.tf_dir))} {shlex.join(args)}"
 
     # ------------------------------------------------------------ the runner
-    def _count(self, marker: str):
+    def _count(self, *markers: tuple[str, str]):
+        """Progress detail read from the running call's log, e.g. '40 refreshed, 12 destroyed'."""
         def detail() -> str:
             logs = sorted(self.workdir.logs_dir.glob("*.log"))
             if not logs:
                 return ""
             text = logs[-1].read_text(errors="replace")
-            return f"{text.count(marker)} {marker.split()[0].lower()}s complete"
+            return ", ".join(f"{text.count(marker)} {label}" for marker, label in markers)
         return detail
 
     def run(self, name: str, args: list[str], timeout: float, detail=None,

@@ -95,6 +95,14 @@ class StackWorkdir:
     def timings(self) -> list[dict[str, Any]]:
         return _read_jsonl(self.timings_file)
 
+    def resources_in_state(self) -> list[str]:
+        """``type.name`` of every managed resource the state says exists."""
+        if not self.state_file.is_file():
+            return []
+        state = json.loads(self.state_file.read_text() or "{}")
+        return [f"{r['type']}.{r['name']}" for r in state.get("resources", [])
+                if r.get("mode") == "managed" and r.get("instances")]
+
     def next_log(self, command: str) -> Path:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         n = len(list(self.logs_dir.glob("*.log"))) + 1

@@ -1,0 +1,127 @@
+"""Bad input to the harness is refused with a clear message before anything is created."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness import mirror, sandbox
+
+pytestmark = pytest.mark.component
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+TESTS = '''
+    import pytest
+    pytestmark = pytest.mark.integration
+
+    def test_needs_stack(stack):
+        """needs a deployment"""
+'''
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    p = tmp_path / "project"
+    p.mkdir()
+    (p / "conftest.py").write_text('pytest_plugins = ["harness.plugin"]\n')
+    (p / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: x\n    live: y\n")
+    (p / "test_x.py").write_text(textwrap.dedent(TESTS))
+    return p
+
+
+def run(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT),
+                                                           full_env.get("PYTHONPATH")]))
+    full_env.pop("STACK_CONFIG", None)
+    full_env.update(env)
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=project, env=full_env, capture_output=True, text=True, timeout=120)
+
+
+def nothing_created(project: Path) -> bool:
+    return not list((project / ".stack-work").glob("*/deployment.json"))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sandbox-endpoint", "http://10.0.0.5:5000"], "only loopback addresses"),
+    (["--sandbox-endpoint", "ftp://127.0.0.1:21"], "http:// or https://"),
+    (["--stack-suffix", "Bad_Suffix"], "environment_suffix='Bad_Suffix'"),
+    (["--stack-suffix", "a" * 30], "the suffix may have at most 24 characters"),
+    (["--reuse-stack", "abc", "--keep-stack"], "cannot be combined"),
+    (["--reuse-stack", "abc", "--stack-suffix", "xyz"], "contradicts"),
+    (["--stack-target", "aws", "--sandbox-endpoint", "http://127.0.0.1:5000"],
+     "only applies to --stack-target sandbox"),
+    (["--stack-target", "aws"], "needs allowed_account_ids"),
+    (["--stack-config", "missing.json"], "does not exist"),
+])
+def test_bad_options_are_usage_errors(project, args, message):
+    """Each bad option or combination stops pytest with exit code 4 and a message that
+    names what to change, before any deployment exists."""
+    proc = run(project, *args)
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+    assert message in proc.stderr, proc.stderr
+    assert nothing_created(project)
+
+
+def test_destroy_stack_of_an_unknown_suffix_says_what_exists(project):
+    """--destroy-stack with a suffix that has no workdir says so and lists what does."""
+    proc = run(project, "--destroy-stack", "nosuch")
+    assert proc.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "nothing recorded" in proc.stderr and "nosuch" in proc.stderr
+
+
+def test_aws_target_refuses_an_account_not_on_the_allow_list(project, tmp_path):
+    """--stack-target aws asks STS who the caller is and refuses an account that is not on
+    allowed_account_ids, before synthesizing or creating anything. (STS here is a moto
+    server reached through AWS_ENDPOINT_URL; it answers with account 123456789012.)"""
+    endpoint, pid = sandbox.start(tmp_path / "moto.log")
+    try:
+        cfg = tmp_path / "prod-guard.json"
+        cfg.write_text(json.dumps({
+            "environment_suffix": "ignored",
+            "allowed_account_ids": ["111111111111"],
+            "tls": {"certificate_arn": "arn:aws:acm:us-east-1:111111111111:certificate/"
+                                       "11111111-1111-1111-1111-111111111111",
+                    "origin_domain_name": "origin.example.com"}}))
+        proc = run(project, "--stack-target", "aws", f"--stack-config={cfg}",
+                   "--stack-suffix", "guard1", AWS_ENDPOINT_URL=endpoint,
+                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                   AWS_DEFAULT_REGION="us-east-1")
+    finally:
+        sandbox.stop(pid)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "refusing to deploy" in proc.stdout and "123456789012" in proc.stdout
+    assert "111111111111" in proc.stdout
+    assert nothing_created(project)
+
+
+def test_missing_mirror_and_missing_terraform_say_what_to_install(tmp_path, monkeypatch):
+    """Without the provider mirror or the terraform binary, the error names what to install."""
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    with pytest.raises(mirror.MirrorError, match="does not hold"):
+        mirror.find_mirror({"TF_PLUGIN_MIRROR": str(empty)})
+    # Not in the usual roots: the bounded search still finds the same mirror.
+    assert mirror.find_mirror({}, search_roots=(str(empty),)) == mirror.require_mirror()
+    assert "terraform providers mirror" in mirror.MISSING_MIRROR_HELP
+
+    from harness import terraform
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(terraform.TerraformError, match="install Terraform"):
+        terraform.terraform_binary()
+
+
+def test_mirror_is_found_and_written_into_our_own_cli_config(tmp_path):
+    """The offline mirror on this machine is found, and the CLI config we write points at it."""
+    root = mirror.require_mirror()
+    assert list(root.glob("registry.terraform.io/hashicorp/aws/5.100.0/*/terraform-provider-aws_v5.100.0*"))
+    path = mirror.write_cli_config(tmp_path / "terraform.rc", root)
+    text = path.read_text()
+    assert f'path    = "{root}"' in text and 'registry.terraform.io/hashicorp/*' in text
