@@ -39,7 +39,8 @@ class PlatformStack(TerraformStack):
         flow_role = FlowLogsRole(self, "flow-logs-role", props=FlowLogsRoleProps(ctx, logs.flow.arn))
         net = Network(self, "network", props=NetworkProps(ctx, logs.flow.arn, flow_role.role.arn))
         sgs = SecurityGroups(self, "security-groups", props=SecurityGroupsProps(ctx, net.vpc.id))
-        storage = Storage(self, "storage", props=StorageProps(ctx, keys.static.arn))
+        storage = Storage(self, "storage", props=StorageProps(
+            ctx, keys.static.arn, upload_static_assets=cfg.sandbox is None))
         secrets = Secrets(self, "secrets", props=SecretsProps(ctx, keys.secrets.arn))
         app_role = AppRole(self, "app-role", props=AppRoleProps(
             ctx, secrets.db.arn, keys.secrets.arn, logs.app.arn))

@@ -64,3 +64,8 @@ def test_static_assets_the_page_references_are_uploaded_under_static(prod):
     for o in objects.values():
         assert "storage_static" in o["bucket"] and o["source"].startswith("assets/")
         assert (prod.path.parent / o["source"]).is_file()
+
+
+def test_sandbox_omits_the_uploads_moto_would_refuse(sandbox):
+    """moto answers 403 to every object call on a bucket with a conditional Deny."""
+    assert "aws_s3_object" not in sandbox.resource
