@@ -106,6 +106,13 @@ def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[s
         out.append(f"Policy gate (checkov {checkov['checkov_version']} on the planned stack): "
                    f"{k['passed']} passed, {k['failed']} failed, {k['suppressed']} suppressed "
                    f"(reviewed, listed below).")
+        weak = [x for x in checkov["suppressed"] if x["suppression"]["kind"] == "weakness"]
+        if weak:
+            out.append("")
+            out.append(f"**{len(weak)} of the suppressed findings are real weaknesses waived until a "
+                       "fix lands:** " + "; ".join(
+                           f"{x['check_id']} on `{x['resource']}` (until {x['suppression']['expires']})"
+                           for x in weak) + ".")
     else:
         out.append("Policy gate: not run in this run (it is `tests/unit/test_policy_gate.py`, "
                    "marker `unit`).")

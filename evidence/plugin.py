@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from evidence.redact import Redactor
 _KEY = pytest.StashKey["EvidenceRun"]()
 CONTROLS_PROP = "pci_dss"
 FACT_PROP = "evidence_fact"
+PARENT_RUN_ENV = "EVIDENCE_PARENT_RUN"
+CI_DIR = "out/evidence"
 
 
 def _now() -> str:
@@ -72,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("evidence", "PCI DSS release evidence (evidence.plugin)")
     g.addoption("--evidence-dir", metavar="DIR",
                 help="write this run's evidence bundle (junit.xml, report.json, summary.md, "
-                     "checkov/) into DIR; earlier bundle files there are replaced")
+                     "checkov/) into DIR; earlier bundle files there are replaced. Default: "
+                     "$EVIDENCE_DIR, or out/evidence when CI=true")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,14 +87,15 @@ def pytest_configure(config: pytest.Config) -> None:
         cat = catalogue.load()
     except catalogue.CatalogueError as exc:
         raise pytest.UsageError(str(exc)) from None
-    out_dir = config.option.evidence_dir
-    if out_dir:
-        out_dir = Path(out_dir)
-        if not out_dir.is_absolute():
-            out_dir = config.invocation_params.dir / out_dir
     worker = getattr(config, "workerinput", None)
+    out_dir = _out_dir(config) if worker is None else None
+    if worker is None:
+        # A pytest that a test starts must not take over (and clear) this run's CI bundle.
+        os.environ[PARENT_RUN_ENV] = os.environ.get(PARENT_RUN_ENV) or "1"
     run_id = worker["evidence_run_id"] if worker else uuid.uuid4().hex[:12]
     run = EvidenceRun(config, cat, out_dir, run_id, is_controller=worker is None)
+    if worker is not None:
+        run.out_dir = Path(worker["evidence_dir"]) if worker.get("evidence_dir") else None
     config.stash[_KEY] = run
     if run.is_controller:
         config.pluginmanager.register(_Aggregator(run), "evidence-aggregator")
@@ -101,7 +106,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
-    node.workerinput["evidence_run_id"] = _run(node.config).run_id
+    run = _run(node.config)
+    node.workerinput["evidence_run_id"] = run.run_id
+    node.workerinput["evidence_dir"] = str(run.out_dir) if run.out_dir else ""
+
+
+def _out_dir(config: pytest.Config) -> Path | None:
+    """--evidence-dir, else $EVIDENCE_DIR, else out/evidence under the rootdir in CI (CI=true)
+    unless this pytest was started by another one's test."""
+    chosen = config.option.evidence_dir
+    if not chosen and not os.environ.get(PARENT_RUN_ENV):
+        chosen = os.environ.get("EVIDENCE_DIR")
+        if not chosen and os.environ.get("CI") == "true":
+            return config.rootpath / CI_DIR
+    if not chosen:
+        return None
+    path = Path(chosen)
+    return path if path.is_absolute() else config.invocation_params.dir / path
 
 
 # ------------------------------------------------------------------ collection

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -178,3 +179,16 @@ def test_two_runs_give_the_same_requirement_table(mixed_run):
     assert a["meta"]["run_id"] != b["meta"]["run_id"] and a["meta"]["started"] <= b["meta"]["started"]
     assert a["requirement_table"] == b["requirement_table"]
     assert a["meta"]["table_digest"] == b["meta"]["table_digest"]
+
+
+def test_ci_writes_a_bundle_by_default_but_not_from_a_pytest_a_test_started(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("EVIDENCE_PARENT_RUN", "EVIDENCE_DIR")}
+    (tmp_path / "pytest.ini").write_text(INI)
+    (tmp_path / "test_sample.py").write_text("def test_fine():\n    pass\n")
+    command = [sys.executable, "-m", "pytest", "-p", "evidence.plugin", "-p", "no:cacheprovider", "-q"]
+    for parent, expected in (("", True), ("1", False)):
+        run_env = {**env, "CI": "true", "PYTHONPATH": str(PROJECT_ROOT),
+                   **({"EVIDENCE_PARENT_RUN": parent} if parent else {})}
+        subprocess.run(command, cwd=tmp_path, env=run_env, capture_output=True, timeout=180, check=True)
+        assert (tmp_path / "out" / "evidence" / "report.json").is_file() is expected
+        shutil.rmtree(tmp_path / "out", ignore_errors=True)
