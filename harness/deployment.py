@@ -255,7 +255,11 @@ class Deployer:
             wd.update_deployment(config=json.loads(json.dumps(dataclasses.asdict(cfg))))
             with self.progress.step("synth"):
                 synthesized = self.synthesize(cfg, wd.synth_dir)
-            shutil.copyfile(synthesized, wd.stack_json)
+            # The JSON refers to assets (Lambda zip, static files) by paths relative to
+            # itself: the whole stack folder moves together.
+            shutil.copytree(Path(synthesized).parent, wd.tf_dir, dirs_exist_ok=True)
+            if Path(synthesized).name != wd.stack_json.name:
+                shutil.copyfile(synthesized, wd.stack_json)
             mirror.write_cli_config(wd.cli_config, mirror_root)
             tf = self.terraform(record)
             tf.init()

@@ -24,6 +24,7 @@ import signal
 import string
 import sys
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -199,6 +200,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
               f"{', '.join(p.split('/')[0] for p in known) or '(none)'}", file=sys.stderr)
         return pytest.ExitCode.USAGE_ERROR
     deployer = Deployer(opts, Progress(workdir), _no_synth, run_id="destroy-" + uuid.uuid4().hex[:8])
+    started = time.time()
     with _signals_deferred(deployer.progress):
         try:
             notes = deployer.destroy()
@@ -206,7 +208,9 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
             print(str(exc), file=sys.stderr)
             return pytest.ExitCode.TESTS_FAILED
     print(f"destroyed suffix {opts.suffix}" + "".join(f"\n  {n}" for n in notes))
-    print("\n".join(timing_table([t for t in workdir.timings() if t["step"] == "destroy"][-1:])))
+    last_destroy = [t for t in workdir.timings() if t["step"] == "destroy"][-1:]
+    if last_destroy and last_destroy[0]["at"] >= started:
+        print("\n".join(timing_table(last_destroy)))
     return pytest.ExitCode.OK
 
 
@@ -326,7 +330,7 @@ def _signals_deferred(progress: Progress):
 def pytest_runtest_makereport(item: pytest.Item, call):
     report = yield
     if item.get_closest_marker("integration") is not None:
-        doc = (getattr(item, "obj", None).__doc__ or "").strip()
+        doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
         report.user_properties.append(("proves", doc.splitlines()[0] if doc else item.name))
     return report
 

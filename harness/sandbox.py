@@ -47,10 +47,14 @@ def start(log_file: Path, port: int | None = None, wait: float = 60.0) -> tuple[
     port = port or free_port()
     endpoint = f"http://{HOST}:{port}"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    # Real accounts have AWS's managed IAM policies (e.g. AmazonSSMManagedInstanceCore);
+    # moto only loads them when asked.
+    env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     with open(log_file, "a") as log:
         proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+                                env=env, start_new_session=True)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -55,9 +55,11 @@ def terraform_binary() -> str:
     return found
 
 
-def _tail(path: Path, lines: int = 30) -> str:
+def _tail(path: Path, lines: int = 30, width: int = 400) -> str:
+    # Terraform quotes the offending source line; in minified JSON that is the whole file.
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return "\n".join(line if len(line) <= width else line[:width] + " [...]"
+                         for line in path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
 
@@ -144,7 +146,7 @@ class Terraform:
             # SIGINT and wait, so it stops cleanly and writes its state before we destroy.
             proc = subprocess.Popen([self.binary, *args], cwd=self.workdir.tf_dir, env=self.env,
                                     stdout=subprocess.PIPE if capture else fh,
-                                    stderr=subprocess.STDOUT if not capture else fh,
+                                    stderr=fh if capture else subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True, text=True)
             try:
                 out, _ = proc.communicate(timeout=timeout)
@@ -154,19 +156,19 @@ class Terraform:
                     raise TerraformError(f"terraform {name} did not finish in {timeout:.0f}s; "
                                          f"log: {log}", log) from None
                 raise
-            finally:
-                seconds = time.monotonic() - started
+            seconds = time.monotonic() - started
             if capture:
                 # Outputs may hold secrets: the log records that they were read, not what.
                 fh.write(f"(stdout withheld: {len(out or '')} bytes of JSON)\n")
             fh.write(f"\n# exit {proc.returncode} after {seconds:.1f}s\n")
-        if proc.returncode != 0:
-            tail = _tail(log)
-            transient = any(p.search(tail) for p in TRANSIENT_PATTERNS)
-            cls = TransientTerraformError if transient else TerraformError
-            raise cls(f"terraform {name} failed (exit {proc.returncode}) after {seconds:.0f}s; "
-                      f"full log: {log}\nrepeat with: {self.command_line(args)}\n"
-                      f"--- last lines ---\n{tail}", log, transient)
+            fh.flush()
+            if proc.returncode != 0:  # inside the step, so it is timed as FAILED
+                tail = _tail(log)
+                transient = any(p.search(tail) for p in TRANSIENT_PATTERNS)
+                cls = TransientTerraformError if transient else TerraformError
+                raise cls(f"terraform {name} failed (exit {proc.returncode}) after {seconds:.0f}s; "
+                          f"full log: {log}\nrepeat with: {self.command_line(args)}\n"
+                          f"--- last lines ---\n{tail}", log, transient)
         return out if capture else None
 
     @staticmethod
