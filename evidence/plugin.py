@@ -305,6 +305,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     run = config.stash.get(_KEY, None)
     if run is None or not run.is_controller or config.option.collectonly:
         return
+    if not run.written and not any(r.controls and r.outcome not in ("deselected", "not-run")
+                                   for r in run.tests.values()):
+        return  # a run of unmarked tests only: the map would say nothing but "gap"
     rows = run.rows if run.rows is not None else st.requirement_rows(run.catalogue, run.tests)
     c = st.counts(rows)
     tr = terminalreporter
