@@ -147,7 +147,19 @@ def test_no_registered_secret_reaches_any_bundle_file(tmp_path, workers):
         import logging
         import pytest
 
+        from evidence import checkov_gate
+
         DB_PASSWORD = {password!r}
+
+        @pytest.mark.control("2.2.1")
+        def test_gate_writes_its_reports(evidence_bundle, evidence_secret):
+            evidence_secret(DB_PASSWORD)
+            check = {{"check_id": "CKV_1", "check_name": "n", "resource": "aws_x.y", "guideline": None}}
+            raw = {{"summary": {{"checkov_version": "3.3.30", "resource_count": 1}},
+                   "results": {{"passed_checks": [check], "failed_checks": []}},
+                   "code_block": ["master_password = " + DB_PASSWORD]}}
+            evidence_bundle.write_json("checkov/results_json.json", raw)
+            evidence_bundle.write_json("checkov/gate.json", checkov_gate.classify(raw, [], 1).as_dict())
 
         @pytest.mark.control("8.6.3")
         def test_rotation_handles_the_password(record_fact, evidence_secret, record_property):
@@ -161,12 +173,16 @@ def test_no_registered_secret_reaches_any_bundle_file(tmp_path, workers):
     """, *workers)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     files = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in files} >= {"junit.xml", "report.json", "summary.md"}
+    assert {str(p.relative_to(out)) for p in files} == {
+        "junit.xml", "report.json", "summary.md", "checkov/gate.json", "checkov/results_json.json"}
     for path in files:
         text = path.read_text()
         assert password not in text, f"{path.name} holds the registered password"
         assert "unregistered-pw" not in text.replace('"unregistered-pw"})', ""), path.name
-    facts = report(out)["tests"][0]["facts"]
+    doc = report(out)
+    assert doc["checkov"]["counts"] == {"passed": 1, "failed": 0, "suppressed": 0}
+    assert "1 passed, 0 failed, 0 suppressed" in (out / "summary.md").read_text()
+    facts = next(t for t in doc["tests"] if t["nodeid"].endswith("handles_the_password"))["facts"]
     assert facts == [{"key": "rotation.new_value", "value": "[REDACTED]"},
                      {"key": "db", "value": {"password": "[REDACTED]", "username": "admin"}}]
     assert "login failed with [REDACTED]" in (out / "junit.xml").read_text()
