@@ -1,6 +1,7 @@
 """Write the evidence bundle: every file goes through ``write_text`` and so through the redactor."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -166,9 +167,18 @@ def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[s
     return "\n".join(out)
 
 
+def _clean(rec: st.TestRecord, redactor: Redactor) -> st.TestRecord:
+    return dataclasses.replace(rec, reason=redactor.text(rec.reason), message=redactor.text(rec.message),
+                               claim=redactor.text(rec.claim), facts=redactor.data(rec.facts))
+
+
 def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]],
                  tests: dict[str, st.TestRecord], redactor: Redactor) -> dict[str, Path]:
+    """Redacts the content before it is escaped into XML, Markdown or JSON (an escaped secret
+    would no longer match), and each file's text once more as it is written."""
     out_dir = Path(out_dir)
+    meta, rows = redactor.data(meta), redactor.data(rows)
+    tests = {k: _clean(v, redactor) for k, v in tests.items()}
     checkov = read_checkov(out_dir)
     report = {"meta": meta, "counts": st.counts(rows), "requirements": rows,
               "requirement_table": st.table(rows),

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from evidence import bundle, catalogue, environment
+from evidence import bundle, catalogue, environment, secret_capture
 from evidence import status as st
 from evidence.redact import Redactor
 
@@ -94,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[PARENT_RUN_ENV] = os.environ.get(PARENT_RUN_ENV) or "1"
     run_id = worker["evidence_run_id"] if worker else uuid.uuid4().hex[:12]
     run = EvidenceRun(config, cat, out_dir, run_id, is_controller=worker is None)
+    secret_capture.install(run.redactor.add)
     if worker is not None:
         run.out_dir = Path(worker["evidence_dir"]) if worker.get("evidence_dir") else None
     config.stash[_KEY] = run

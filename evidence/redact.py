@@ -5,6 +5,8 @@ matched by name, so a fact such as ``{"password": ...}`` is redacted even if nob
 """
 from __future__ import annotations
 
+import html
+import json
 import re
 from typing import Any
 
@@ -45,9 +47,12 @@ class Redactor:
         return frozenset(self._secrets)
 
     def text(self, text: str) -> str:
-        # Longest first, so a secret that contains another is masked whole.
+        # Longest first, so a secret that contains another is masked whole; also as it reads
+        # once escaped for XML/HTML or inside a JSON string.
         for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
+            for form in {secret, html.escape(secret, quote=True), html.escape(secret, quote=False),
+                         json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
+                text = text.replace(form, MASK)
         return _INLINE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
 
     def data(self, value: Any, key: str = "") -> Any:

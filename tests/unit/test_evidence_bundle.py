@@ -208,3 +208,28 @@ def test_ci_writes_a_bundle_by_default_but_not_from_a_pytest_a_test_started(tmp_
         subprocess.run(command, cwd=tmp_path, env=run_env, capture_output=True, timeout=180, check=True)
         assert (tmp_path / "out" / "evidence" / "report.json").is_file() is expected
         shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def test_passwords_read_from_secrets_manager_are_redacted_without_opting_in(tmp_path):
+    password = secrets.token_urlsafe(24)
+    proc, out = run_suite(tmp_path, f"""
+        import json
+        import boto3
+        import pytest
+        from moto import mock_aws
+
+        @mock_aws
+        @pytest.mark.control("8.6.3")
+        def test_reads_the_db_secret():
+            sm = boto3.client("secretsmanager", region_name="us-east-1")
+            sm.create_secret(Name="db", SecretString=json.dumps(
+                {{"username": "admin", "password": {password!r}, "host": "db.internal"}}))
+            value = json.loads(sm.get_secret_value(SecretId="db")["SecretString"])
+            generated = sm.get_random_password(PasswordLength=32)["RandomPassword"]
+            assert value["password"] == generated, f"{{value['password']}} then {{generated}}"
+    """)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    junit = (out / "junit.xml").read_text()
+    assert password not in junit and "[REDACTED] then [REDACTED]" in junit
+    for path in out.rglob("*"):
+        assert not path.is_file() or password not in path.read_text(), path.name

@@ -141,3 +141,12 @@ def test_missing_checkov_venv_says_to_run_setup(tmp_path):
     with pytest.raises(checkov_gate.GateError, match="bin/setup"):
         checkov_gate.checkov_binary(tmp_path)
     assert checkov_gate.checkov_version(tmp_path) == "not installed"
+
+
+def test_a_secret_is_masked_also_once_escaped_for_xml_or_json():
+    import html
+    import json
+    secret = 'p<w>"d&\\x'
+    r = Redactor({secret})
+    for form in (secret, html.escape(secret), json.dumps(secret)[1:-1]):
+        assert r.text(f"before {form} after") == f"before {MASK} after"
