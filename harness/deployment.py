@@ -289,7 +289,7 @@ class Deployer:
         return DeployedStack(suffix=self.opts.suffix, target=record["target"],
                              region=record.get("region", "us-east-1"), endpoint=record.get("endpoint"),
                              outputs=outputs, workdir=self.workdir,
-                             config=record.get("config") or {},
+                             config=self.workdir.read_deployment().get("config") or {},
                              resources=self.workdir.resources_in_state())
 
     # ---------------------------------------------------------------- reuse

@@ -331,7 +331,8 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     report = yield
     if item.get_closest_marker("integration") is not None:
         doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
-        report.user_properties.append(("proves", doc.splitlines()[0] if doc else item.name))
+        first_paragraph = " ".join(doc.split("\n\n")[0].split())
+        report.user_properties.append(("proves", first_paragraph or item.name))
     return report
 
 
