@@ -12,6 +12,7 @@ def cluster(stack, clients):
         DBClusterIdentifier=stack.db_cluster_identifier)["DBClusters"][0]
 
 
+@pytest.mark.control("3.5.1")
 def test_cluster_is_encrypted_with_the_stack_key(cluster, clients):
     """Storage encryption is on, with a customer-managed KMS key that rotates."""
     assert cluster["StorageEncrypted"] is True
@@ -25,6 +26,7 @@ def test_backups_are_kept_seven_days(cluster, deployed_config):
     assert cluster["BackupRetentionPeriod"] >= 7
 
 
+@pytest.mark.control("1.4.4")
 def test_two_instances_in_two_zones_not_public(stack, cluster, clients):
     """The cluster has two instances, in different AZs, neither publicly accessible."""
     members = [m["DBInstanceIdentifier"] for m in cluster["DBClusterMembers"]]
@@ -47,6 +49,7 @@ def test_performance_insights_on_every_instance(cluster, clients):
         assert inst.get("PerformanceInsightsKMSKeyId")
 
 
+@pytest.mark.control("2.2.6", "8.3.2")
 def test_cluster_parameter_group_requires_tls(cluster, clients):
     """The cluster's parameter group sets require_secure_transport=ON and allows only
     TLS 1.2 and 1.3."""

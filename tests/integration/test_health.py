@@ -10,6 +10,7 @@ NO_DATA_PLANE = ("moto has no HTTP data plane: CloudFront and the ALB do not ser
                  "and the instances run no application")
 
 
+@pytest.mark.control("4.2.1")
 @pytest.mark.live(reason=NO_DATA_PLANE)
 def test_cloudfront_health_returns_200(stack):
     """GET https://<distribution>/health through CloudFront returns 200."""
@@ -17,6 +18,7 @@ def test_cloudfront_health_returns_200(stack):
     assert response.status_code == 200, response.text[:500]
 
 
+@pytest.mark.control("1.4.2")
 @pytest.mark.live(reason=NO_DATA_PLANE)
 def test_alb_refuses_direct_requests(stack):
     """A request straight to the ALB (no CloudFront origin header, not from CloudFront's

@@ -8,6 +8,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.control("2.2.6")
 def test_launch_template_requires_tokens(stack, clients):
     """The launch template's default (and latest) version sets HttpTokens=required, the
     endpoint enabled and a hop limit of 1 (containers on the instance cannot reach it)."""
@@ -22,6 +23,7 @@ def test_launch_template_requires_tokens(stack, clients):
         assert meta["HttpPutResponseHopLimit"] == 1
 
 
+@pytest.mark.control("2.2.6")
 def test_asg_launches_that_template_at_its_latest_version(stack, clients):
     """The Auto Scaling group launches the stack's template at its latest version, so a
     template change reaches new instances."""
@@ -36,6 +38,7 @@ def test_asg_launches_that_template_at_its_latest_version(stack, clients):
 
 @pytest.mark.live(reason="moto does not copy the launch template's metadata options onto "
                          "ASG instances (they show HttpTokens=optional)")
+@pytest.mark.control("2.2.6")
 def test_every_in_service_instance_requires_tokens(stack, clients):
     """Each InService instance of the ASG reports MetadataOptions.HttpTokens=required."""
     group = clients.autoscaling.describe_auto_scaling_groups(
@@ -49,6 +52,7 @@ def test_every_in_service_instance_requires_tokens(stack, clients):
 
 @pytest.mark.live(reason="moto cannot run commands on instances (no SSM Run Command "
                          "execution, no instance metadata service)")
+@pytest.mark.control("2.2.6")
 def test_imdsv1_request_on_the_instance_fails(stack, clients):
     """Through SSM Run Command, an IMDSv1 request (no token) on an instance gets 401, while
     an IMDSv2 request with a token succeeds: the instance really enforces tokens."""

@@ -13,6 +13,7 @@ def _stack_keys(stack, clients):
     return {a["AliasName"]: a["TargetKeyId"] for a in aliases}
 
 
+@pytest.mark.control("3.7.4")
 def test_every_stack_key_rotates(stack, clients):
     """Each of the stack's KMS keys (found by their suffixed aliases) has automatic rotation."""
     keys = _stack_keys(stack, clients)

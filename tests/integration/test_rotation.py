@@ -17,6 +17,7 @@ LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
 
+@pytest.mark.control("8.6.3")
 def test_rotation_every_30_days_through_the_lambda(stack, clients, deployed_config):
     """The DB secret has rotation enabled, every 30 days, with the stack's rotation Lambda,
     which Secrets Manager (and only it, for this secret) may invoke."""
@@ -71,6 +72,7 @@ class _Context:
         return 60_000
 
 
+@pytest.mark.control("8.6.3")
 def test_handler_rotates_the_deployed_secret_in_the_sandbox(stack, clients, rotation_handler,
                                                             mariadb, monkeypatch):
     """The real handler's four steps finish the rotation that enabling rotation started on
@@ -130,6 +132,7 @@ def test_handler_rotates_the_deployed_secret_in_the_sandbox(stack, clients, rota
 
 @pytest.mark.live(reason="moto cannot run the rotation Lambda (rotate_secret logs an error and "
                          "returns 200 without rotating) and has no HTTP data plane for /health")
+@pytest.mark.control("8.6.3")
 def test_rotate_secret_live(stack, clients):
     """rotate_secret through the deployed Lambda: AWSCURRENT moves to a new version within
     5 minutes, the Lambda's testSecret step (verified TLS login with the new password)

@@ -23,6 +23,7 @@ def test_logs_bucket_expires_objects_after_90_days(stack, clients):
                for r in whole_bucket), rules
 
 
+@pytest.mark.control("3.5.1")
 @pytest.mark.parametrize("output", BUCKETS)
 def test_bucket_is_encrypted_by_default(stack, clients, output):
     """Default encryption is on: SSE-KMS with the stack's key for static assets, SSE-S3 for
@@ -40,6 +41,7 @@ def test_bucket_is_encrypted_by_default(stack, clients, output):
         assert default["SSEAlgorithm"] in ("AES256", "aws:kms")
 
 
+@pytest.mark.control("10.3.2")
 @pytest.mark.parametrize("output", BUCKETS)
 def test_bucket_is_versioned(stack, clients, output):
     """Versioning is Enabled, so an overwrite or delete keeps the previous object."""
@@ -55,6 +57,7 @@ def test_bucket_blocks_all_public_access(stack, clients, output):
                       "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 
 
+@pytest.mark.control("4.2.1")
 @pytest.mark.parametrize("output", BUCKETS)
 def test_bucket_policy_denies_plaintext(stack, clients, output):
     """The bucket policy denies every S3 action on the bucket and its objects when

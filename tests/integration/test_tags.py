@@ -21,6 +21,7 @@ def _taggable(stack):
     return [r for r in state_resources(stack) if "tags_all" in r["attributes"]]
 
 
+@pytest.mark.control("12.5.1")
 def test_every_taggable_resource_has_the_three_tags(stack, deployed_config):
     """Each resource that supports tags carries Environment, Application and CostCenter with
     the configured values, as read back from the target after the apply."""
@@ -35,6 +36,7 @@ def test_every_taggable_resource_has_the_three_tags(stack, deployed_config):
     assert not wrong, wrong
 
 
+@pytest.mark.control("12.5.1")
 def test_tags_are_on_the_resources_themselves(stack, clients, deployed_config):
     """The target's tagging API returns the three tags for the stack's tagged resources
     (not only Terraform's view of them): at least the buckets, keys, ALB, topic and
@@ -54,6 +56,7 @@ def test_tags_are_on_the_resources_themselves(stack, clients, deployed_config):
         assert found[arn].get("CostCenter") == deployed_config["cost_center"], arn
 
 
+@pytest.mark.control("12.5.1")
 def test_every_named_resource_carries_the_suffix(stack):
     """Every resource that has a name (or, failing that, a Name tag) includes the suffix."""
     missing = []

@@ -18,6 +18,7 @@ def _acl(stack, clients):
     return clients.wafv2.get_web_acl(Name=name, Scope="CLOUDFRONT", Id=acl_id)["WebACL"]
 
 
+@pytest.mark.control("6.4.2")
 def test_web_acl_is_attached_to_the_distribution(stack, clients):
     """The CloudFront distribution's WebACLId is the stack's web ACL (scope CLOUDFRONT)."""
     dist = clients.cloudfront.get_distribution(Id=stack.cloudfront_distribution_id)
@@ -25,6 +26,7 @@ def test_web_acl_is_attached_to_the_distribution(stack, clients):
     assert ":global/webacl/" in stack.web_acl_arn  # CLOUDFRONT scope lives in "global"
 
 
+@pytest.mark.control("6.4.2", "11.5.1")
 def test_web_acl_has_the_rate_rule_and_the_managed_groups(stack, clients, deployed_config):
     """The ACL blocks per-IP bursts above the configured limit (first rule), then runs the
     four AWS managed rule groups without overriding their actions; default is allow."""
@@ -45,6 +47,7 @@ def test_web_acl_has_the_rate_rule_and_the_managed_groups(stack, clients, deploy
     assert acl["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
 
 
+@pytest.mark.control("10.2.1")
 def test_web_acl_logs_to_its_log_group(stack, clients):
     """WAF logging goes to the stack's aws-waf-logs- log group."""
     config = clients.wafv2.get_logging_configuration(ResourceArn=stack.web_acl_arn)
@@ -53,6 +56,7 @@ def test_web_acl_logs_to_its_log_group(stack, clients):
                stack.waf_log_group_name in d for d in destinations), destinations
 
 
+@pytest.mark.control("6.4.2", "11.5.1")
 @pytest.mark.live(reason="moto has no HTTP data plane: WAF never sees a request")
 def test_burst_above_the_limit_is_blocked_with_403(stack, deployed_config):
     """One client sending more than the rate limit within WAF's evaluation window gets 403,
