@@ -332,7 +332,9 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     if item.get_closest_marker("integration") is not None:
         doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
         first_paragraph = " ".join(doc.split("\n\n")[0].split())
-        report.user_properties.append(("proves", first_paragraph or item.name))
+        callspec = getattr(item, "callspec", None)
+        label = (first_paragraph or item.name) + (f" [{callspec.id}]" if callspec else "")
+        report.user_properties.append(("proves", label))
     return report
 
 
@@ -390,8 +392,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     started = [i for i, e in enumerate(harness.workdir.events()) if e.get("run_id") == harness.run_id]
     if timings and started:
         tr.write_line("steps:", bold=True)
-        run_start = harness.workdir.events()[started[0]]["at"]
-        for line in timing_table([t for t in timings if t["at"] >= run_start - 1]):
+        events = harness.workdir.events()
+        run_start = events[started[0]]["at"]
+        steps = [t for t in timings if t["at"] >= run_start - 1]
+        done = [e["at"] for e in events if e.get("run_id") == harness.run_id
+                and e["event"] in ("deploy-done", "deploy-failed")]
+        finish = [e["at"] for e in events if e.get("run_id") == harness.run_id
+                  and e["event"] == "destroy-start"]
+        if done:
+            # The tests' wall time: from the deploy being ready to the destroy (or now).
+            end = finish[0] if finish else time.time()
+            steps.append({"step": "tests (wall)", "seconds": round(end - done[0], 1),
+                          "ok": exitstatus == 0, "at": done[0]})
+            steps.sort(key=lambda t: t["at"])
+        for line in timing_table(steps):
             tr.write_line(line)
     if harness.kept:
         tr.write_line(harness.kept, yellow=True)
