@@ -125,3 +125,36 @@ def test_mirror_is_found_and_written_into_our_own_cli_config(tmp_path):
     path = mirror.write_cli_config(tmp_path / "terraform.rc", root)
     text = path.read_text()
     assert f'path    = "{root}"' in text and 'registry.terraform.io/hashicorp/*' in text
+
+
+def test_sandbox_settings_and_test_credentials_only_in_sandbox_mode(tmp_path, monkeypatch):
+    """The aws target's config has no sandbox section (so the synth has no endpoint
+    overrides) and its terraform environment carries the caller's credentials, not the
+    sandbox's test ones; the sandbox target gets both, and only in our own subprocesses."""
+    from harness.deployment import Deployer, Options, stack_config
+    from harness.progress import Progress
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "nightly")
+    cfg_file = tmp_path / "aws.json"
+    cfg_file.write_text(json.dumps({
+        "environment_suffix": "x", "allowed_account_ids": ["111111111111"],
+        "tls": {"certificate_arn": "arn:aws:acm:us-east-1:111111111111:certificate/"
+                                   "11111111-1111-1111-1111-111111111111",
+                "origin_domain_name": "origin.example.com"}}))
+    aws = Options(target="aws", suffix="prodlike1", workdir_root=tmp_path, config_file=cfg_file)
+    sandbox_opts = Options(target="sandbox", suffix="sbx1", workdir_root=tmp_path)
+
+    assert stack_config(aws).sandbox is None
+    assert stack_config(aws).allowed_account_ids == ("111111111111",)
+    sandbox_cfg = stack_config(sandbox_opts, endpoint="http://127.0.0.1:45678")
+    assert sandbox_cfg.sandbox.endpoint == "http://127.0.0.1:45678"
+
+    quiet = Progress(None, write=lambda line: None)
+    aws_env = Deployer(aws, quiet, synthesize=None).terraform({"target": "aws"}).env
+    assert "AWS_ACCESS_KEY_ID" not in aws_env and aws_env["AWS_PROFILE"] == "nightly"
+    sandbox_env = Deployer(sandbox_opts, quiet, synthesize=None).terraform(
+        {"target": "sandbox", "region": "us-east-1"}).env
+    assert sandbox_env["AWS_ACCESS_KEY_ID"] == "testing" and "AWS_PROFILE" not in sandbox_env
+    assert "AWS_ACCESS_KEY_ID" not in os.environ  # the test credentials never leak into ours
