@@ -117,7 +117,8 @@ def test_handler_rotates_the_deployed_secret_in_the_sandbox(stack, clients, rota
     assert _version_with(stages, "AWSPREVIOUS") == stand_in_version
     assert _version_with(stages, "AWSPENDING") is None
     new = json.loads(sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
-    assert new["password"] != old_password
+    changed = new["password"] != old_password  # compared aside: a failure must not print them
+    assert changed, "AWSCURRENT still holds the old password"
     assert (new["username"], new["host"], new["port"]) == (user, mariadb.host, mariadb.port)
     conn = mariadb.connect(user, new["password"])  # verified TLS; the server refuses plaintext
     try:
