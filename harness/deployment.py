@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from stack.config import ConfigError, SandboxSettings, StackConfig, TlsSettings, config_from_mapping
+from stack.config import (ConfigError, SandboxSettings, StackConfig, TlsSettings,
+                          config_from_mapping, read_config_file)
 
 from harness import certs, mirror, sandbox
 from harness.aws_clients import AwsClients
@@ -66,14 +67,9 @@ def load_file_config(config_file: Path | None) -> dict[str, Any]:
     if not config_file:
         return {}
     try:
-        data = json.loads(Path(config_file).read_text())
-    except FileNotFoundError:
-        raise HarnessError(f"--stack-config {config_file} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"--stack-config {config_file} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise HarnessError(f"--stack-config {config_file} must hold a JSON object")
-    return data
+        return read_config_file(config_file)
+    except ConfigError as exc:
+        raise HarnessError(f"--stack-config: {exc}") from None
 
 
 def stack_config(opts: Options, endpoint: str | None = None,

@@ -358,22 +358,26 @@ def config_from_mapping(data: Mapping[str, Any]) -> StackConfig:
         raise ConfigError(str(exc)) from None
 
 
+def read_config_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON object in ``path``; ConfigError says what is wrong with the file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a JSON object")
+    return data
+
+
 def load_config(path: str | os.PathLike | None = None,
                 environ: Mapping[str, str] | None = None,
                 **overrides: Any) -> StackConfig:
     """Defaults < JSON file (``path`` or $STACK_CONFIG) < environment < keyword overrides."""
     environ = os.environ if environ is None else environ
     path = path or environ.get("STACK_CONFIG")
-    data: dict[str, Any] = {}
-    if path:
-        try:
-            data = json.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path} must hold a JSON object")
+    data = read_config_file(path) if path else {}
     for env_key, key in (("STACK_ENVIRONMENT", "environment"),
                          ("STACK_ENVIRONMENT_SUFFIX", "environment_suffix")):
         if environ.get(env_key):

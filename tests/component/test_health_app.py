@@ -23,7 +23,6 @@ import boto3
 import pymysql
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from stack import app_log_contract as contract
 from tests.fixtures.mariadb_tls import start_mariadb
@@ -41,17 +40,6 @@ def _free_port(kind=socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

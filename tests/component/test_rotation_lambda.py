@@ -44,18 +44,6 @@ class _Context:
 # ---------------------------------------------------------------- fixtures
 
 @pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def aws(moto_endpoint):
     kw = dict(endpoint_url=moto_endpoint, region_name=REGION, aws_access_key_id="testing",
               aws_secret_access_key="testing")
