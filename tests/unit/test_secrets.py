@@ -46,3 +46,30 @@ def test_lambda_asset_is_packaged_beside_the_json(prod):
     fn = prod.one("aws_lambda_function")
     package = prod.path.parent / fn["filename"]
     assert package.is_file() and package.stat().st_size > 10_000
+
+
+SECRET_KEYS = ("password", "secret_string", "private_key", "secret_key", "access_key", "token")
+
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, f"{path}[{i}]")
+    else:
+        yield path, node
+
+
+@pytest.mark.parametrize("config", ["prod", "imported", "sandbox"])
+def test_no_secret_value_is_written_into_the_json(config, request):
+    """Every secret-named attribute holds a reference resolved at apply, never a literal."""
+    doc = request.getfixturevalue(config)
+    for path, value in _walk(doc.doc.get("resource", {})):
+        leaf = path.rsplit(".", 1)[-1].lower()
+        if any(k in leaf for k in SECRET_KEYS) and isinstance(value, str):
+            assert value.startswith("${"), f"{path} holds a literal: {value[:8]}..."
+    origin_header = next(o for o in doc.one("aws_cloudfront_distribution")["origin"]
+                         if o["origin_id"] == "alb")["custom_header"][0]["value"]
+    assert origin_header.startswith("${data.aws_secretsmanager_secret_version.")
