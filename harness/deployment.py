@@ -22,7 +22,7 @@ from harness import certs, mirror, sandbox
 from harness.aws_clients import AwsClients
 from harness.leftovers import leftovers
 from harness.progress import Progress
-from harness.terraform import Terraform, TerraformError
+from harness.terraform import SANDBOX_DESTROY_FLAGS, Terraform, TerraformError
 from harness.workdir import StackWorkdir
 
 # A syntactically valid placeholder: lets us validate a config (suffix limits etc.) before
@@ -172,7 +172,8 @@ class Deployer:
             env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                        AWS_DEFAULT_REGION=record.get("region", "us-east-1"),
                        AWS_REGION=record.get("region", "us-east-1"))
-        return Terraform(self.workdir, env, self.progress, destroy_attempts=self.opts.destroy_attempts)
+        return Terraform(self.workdir, env, self.progress, destroy_attempts=self.opts.destroy_attempts,
+                         destroy_flags=SANDBOX_DESTROY_FLAGS if record.get("target") == "sandbox" else ())
 
     def _clients(self, record: dict[str, Any]) -> AwsClients:
         return AwsClients(record.get("region", "us-east-1"), endpoint=record.get("endpoint"))
