@@ -181,6 +181,9 @@ class Deployer:
     # ---------------------------------------------------------------- deploy
     def deploy(self) -> DeployedStack:
         """Deploy once per run: the first caller deploys, the others wait and load it."""
+        # Refusals (config, tools, the aws allow-list) come before the lock, whose file
+        # would already be a workdir for the suffix.
+        checked = self._preflight()
         with self.workdir.lock():
             record = self.workdir.read_deployment()
             if record.get("run_id") == self.run_id and record.get("status") == "deployed":
@@ -196,7 +199,7 @@ class Deployer:
                     f"(status {record.get('status')}, {self.workdir.path}). Test it with "
                     f"--reuse-stack {self.opts.suffix}, remove it with --destroy-stack "
                     f"{self.opts.suffix}, or choose another --stack-suffix")
-            return self._deploy_new()
+            return self._deploy_new(checked)
 
     def _preflight(self) -> tuple[StackConfig, Path]:
         """Everything that can be refused is refused here, before anything is created."""
@@ -224,8 +227,8 @@ class Deployer:
                                   "the option to let the plugin start one")
         return cfg, mirror_root
 
-    def _deploy_new(self) -> DeployedStack:
-        cfg, mirror_root = self._preflight()
+    def _deploy_new(self, checked: tuple[StackConfig, Path]) -> DeployedStack:
+        cfg, mirror_root = checked
         wd = self.workdir.create()
         for stale in (wd.plan_file, wd.outputs_file):
             stale.unlink(missing_ok=True)

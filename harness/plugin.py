@@ -37,6 +37,7 @@ from harness.deployment import (DeployedStack, Deployer, DestroyError, HarnessEr
                                 stack_config)
 from harness.progress import Progress, timing_table
 from harness.workdir import StackWorkdir
+from stack.config import _SUFFIX_RE
 from stack.loopback import loopback_problem
 
 _KEY = pytest.StashKey["Harness"]()
@@ -86,6 +87,15 @@ def parse_options(config: pytest.Config) -> Options:
     target = o.stack_target or config.getini("stack_target") or "sandbox"
     if target not in TARGETS:
         raise pytest.UsageError(f"stack_target={target!r}: use one of {', '.join(TARGETS)}")
+    # "Given but empty" is an error, never "not given": `--destroy-stack "$SUFFIX"` with an
+    # unset variable must not turn into a normal run that deploys a new stack.
+    for flag, value in (("--stack-suffix", o.stack_suffix), ("--reuse-stack", o.reuse_stack),
+                        ("--destroy-stack", o.destroy_stack),
+                        ("--sandbox-endpoint", o.sandbox_endpoint),
+                        ("--stack-workdir", o.stack_workdir), ("--stack-config", o.stack_config)):
+        if value is not None and not value.strip():
+            raise pytest.UsageError(f"{flag} was given an empty value: pass a value or leave "
+                                    "the option out")
     given = [name for name, value in (("--reuse-stack", o.reuse_stack),
                                       ("--destroy-stack", o.destroy_stack),
                                       ("--keep-stack", o.keep_stack)) if value]
@@ -94,6 +104,11 @@ def parse_options(config: pytest.Config) -> Options:
     named = o.reuse_stack or o.destroy_stack
     if named and o.stack_suffix and o.stack_suffix != named:
         raise pytest.UsageError(f"--stack-suffix {o.stack_suffix} contradicts {given[0]} {named}")
+    suffix_flag = given[0] if named else "--stack-suffix"
+    if named and (not _SUFFIX_RE.match(named) or named.endswith("-")):
+        # Checked before the name is used as a path under the workdir (no "../x").
+        raise pytest.UsageError(f"{suffix_flag} {named!r}: a suffix is lowercase letters, digits "
+                                "and single hyphens (see the workdir for the recorded ones)")
     if o.sandbox_endpoint:
         if target != "sandbox":
             raise pytest.UsageError("--sandbox-endpoint only applies to --stack-target sandbox")
@@ -103,6 +118,14 @@ def parse_options(config: pytest.Config) -> Options:
     workdir = Path(o.stack_workdir or config.getini("stack_workdir"))
     if not workdir.is_absolute():
         workdir = config.rootpath / workdir
+    if workdir.exists() and not workdir.is_dir():
+        raise pytest.UsageError(f"--stack-workdir {workdir} is a file, not a directory: name a "
+                                "directory (it is created if missing)")
+    if o.reuse_stack and not StackWorkdir(workdir, o.reuse_stack).exists():
+        known = sorted(p.parent.name for p in workdir.glob("*/deployment.json"))
+        raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: nothing recorded in "
+                                f"{workdir / o.reuse_stack}; recorded suffixes: "
+                                f"{', '.join(known) or '(none)'}. Deploy one with --keep-stack")
     config_file = o.stack_config or config.getini("stack_config") or _env("STACK_CONFIG")
     if config_file and not Path(config_file).is_absolute():
         config_file = str(config.invocation_params.dir / config_file)
@@ -110,16 +133,20 @@ def parse_options(config: pytest.Config) -> Options:
         attempts = int(config.getini("stack_destroy_attempts"))
     except ValueError:
         raise pytest.UsageError("stack_destroy_attempts must be an integer") from None
+    if not 1 <= attempts <= 10:
+        raise pytest.UsageError(f"stack_destroy_attempts={attempts}: 1..10 (each failed "
+                                "attempt waits up to 60 s)")
     opts = Options(target=target, sandbox_endpoint=o.sandbox_endpoint,
                    suffix=named or o.stack_suffix or random_suffix(), keep=o.keep_stack,
                    reuse=bool(o.reuse_stack), workdir_root=workdir,
                    config_file=Path(config_file) if config_file else None,
-                   destroy_attempts=max(1, attempts))
+                   destroy_attempts=attempts)
     if not o.destroy_stack:
         try:
             stack_config(opts)  # suffix limits, config file, the aws allow-list
         except HarnessError as exc:
-            raise pytest.UsageError(str(exc)) from None
+            raise pytest.UsageError(f"{suffix_flag} {opts.suffix}: {exc}" if o.stack_suffix or named
+                                    else str(exc)) from None
     return opts
 
 
@@ -189,7 +216,7 @@ def pytest_stack_synthesize(stack_config, outdir: Path) -> Path:
 # ------------------------------------------------------------------ --destroy-stack
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    if not config.option.destroy_stack or hasattr(config, "workerinput"):
+    if config.option.destroy_stack is None or hasattr(config, "workerinput"):
         return None
     opts = parse_options(config)
     workdir = StackWorkdir(opts.workdir_root, opts.suffix)

@@ -25,14 +25,36 @@ TESTS = '''
 '''
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    p = tmp_path / "project"
+def make_bad_input_project(where: Path) -> Path:
+    p = where / "project"
     p.mkdir()
     (p / "conftest.py").write_text('pytest_plugins = ["harness.plugin"]\n')
     (p / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: x\n    live: y\n")
     (p / "test_x.py").write_text(textwrap.dedent(TESTS))
+    # Config files for the bad --stack-config cases.
+    (p / "broken.json").write_text("{nope")
+    (p / "list.json").write_text("[]")
+    (p / "unknown.json").write_text(json.dumps({"waf_limit": 5}))
+    (p / "badvalues.json").write_text(json.dumps({"waf_rate_limit": 5, "alert_emails": ["x"]}))
+    (p / "sandboxsection.json").write_text(json.dumps({
+        "allowed_account_ids": ["111111111111"], "sandbox": {"endpoint": "http://127.0.0.1:1"}}))
+    (p / "a-file").write_text("not a directory")
     return p
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_bad_input_project(tmp_path)
+
+
+def fake_terraform(project: Path) -> Path:
+    """A terraform that only records that it was called: a usage error must come first."""
+    fake_bin = project / "fake-bin"
+    fake_bin.mkdir(exist_ok=True)
+    fake = fake_bin / "terraform"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" >> {project / 'terraform-called'}\nexit 1\n")
+    fake.chmod(0o755)
+    return fake_bin
 
 
 def run(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
@@ -40,34 +62,123 @@ def run(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT),
                                                            full_env.get("PYTHONPATH")]))
     full_env.pop("STACK_CONFIG", None)
+    full_env["PATH"] = f"{fake_terraform(project)}{os.pathsep}{full_env.get('PATH', '')}"
     full_env.update(env)
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
                           cwd=project, env=full_env, capture_output=True, text=True, timeout=120)
 
 
 def nothing_created(project: Path) -> bool:
-    return not list((project / ".stack-work").glob("*/deployment.json"))
+    return (not list(project.glob("**/deployment.json")) and not (project / ".stack-work").exists()
+            and not (project / "terraform-called").exists())
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--sandbox-endpoint", "http://10.0.0.5:5000"], "only loopback addresses"),
-    (["--sandbox-endpoint", "ftp://127.0.0.1:21"], "http:// or https://"),
-    (["--stack-suffix", "Bad_Suffix"], "environment_suffix='Bad_Suffix'"),
-    (["--stack-suffix", "a" * 30], "the suffix may have at most 24 characters"),
-    (["--reuse-stack", "abc", "--keep-stack"], "cannot be combined"),
-    (["--reuse-stack", "abc", "--stack-suffix", "xyz"], "contradicts"),
-    (["--stack-target", "aws", "--sandbox-endpoint", "http://127.0.0.1:5000"],
-     "only applies to --stack-target sandbox"),
-    (["--stack-target", "aws"], "needs allowed_account_ids"),
-    (["--stack-config", "missing.json"], "does not exist"),
-])
-def test_bad_options_are_usage_errors(project, args, message):
+# (arguments, environment, words the error must contain: the option and what is wrong)
+BAD_OPTIONS = [
+    (["--stack-target", "bogus"], {}, "--stack-target: invalid choice: 'bogus'"),
+    (["-o", "stack_target=bogus"], {}, "stack_target='bogus': use one of sandbox, aws"),
+    (["--sandbox-endpoint", "http://10.0.0.5:5000"], {}, "only loopback addresses"),
+    (["--sandbox-endpoint", "http://192.168.1.10:5000"], {}, "not 192.168.1.10"),
+    (["--sandbox-endpoint", "http://[::2]:5000"], {}, "not ::2"),
+    (["--sandbox-endpoint", "http://example.com:5000"], {}, "not example.com"),
+    (["--sandbox-endpoint", "ftp://127.0.0.1:21"], {}, "http:// or https://"),
+    (["--sandbox-endpoint", "not-a-url"], {}, "--sandbox-endpoint not-a-url: must be an http"),
+    (["--sandbox-endpoint", "http://127.0.0.1"], {}, "must name a host and a port"),
+    (["--sandbox-endpoint", "http://127.0.0.1:99999"], {}, "not a URL"),
+    (["--sandbox-endpoint", ""], {}, "--sandbox-endpoint was given an empty value"),
+    (["--stack-suffix", "Bad_Suffix"], {}, "--stack-suffix Bad_Suffix: invalid stack"),
+    (["--stack-suffix", "UPPER"], {}, "environment_suffix='UPPER': only lowercase"),
+    (["--stack-suffix", "a" * 30], {}, "the suffix may have at most 24 characters"),
+    (["--stack-suffix", ""], {}, "--stack-suffix was given an empty value"),
+    (["--stack-suffix", "dou--ble"], {}, "single hyphens"),
+    (["--stack-suffix=-lead"], {}, "not starting or ending with a hyphen"),
+    (["--reuse-stack", "nosuch"], {}, "--reuse-stack nosuch: nothing recorded"),
+    (["--reuse-stack", "BAD"], {}, "--reuse-stack 'BAD': a suffix is lowercase"),
+    (["--reuse-stack", ""], {}, "--reuse-stack was given an empty value"),
+    (["--destroy-stack", "../escape"], {}, "--destroy-stack '../escape': a suffix is"),
+    (["--destroy-stack", "Nope"], {}, "--destroy-stack 'Nope': a suffix is"),
+    (["--destroy-stack", ""], {}, "--destroy-stack was given an empty value"),
+    (["--reuse-stack", "abc", "--keep-stack"], {}, "--reuse-stack and --keep-stack cannot be combined"),
+    (["--destroy-stack", "abc", "--keep-stack"], {}, "--destroy-stack and --keep-stack cannot be"),
+    (["--reuse-stack", "abc", "--destroy-stack", "abc"], {}, "cannot be combined"),
+    (["--reuse-stack", "abc", "--stack-suffix", "xyz"], {}, "--stack-suffix xyz contradicts"),
+    (["--stack-target", "aws", "--sandbox-endpoint", "http://127.0.0.1:5000"], {},
+     "--sandbox-endpoint only applies to --stack-target sandbox"),
+    (["--stack-target", "aws"], {}, "--stack-target aws needs allowed_account_ids"),
+    (["--stack-target", "aws", "--stack-config=sandboxsection.json"], {}, "has a 'sandbox' section"),
+    (["--stack-workdir=a-file"], {}, "is a file, not a directory"),
+    (["--stack-workdir="], {}, "--stack-workdir was given an empty value"),
+    (["--stack-config=missing.json"], {}, "missing.json does not exist"),
+    (["--stack-config=broken.json"], {}, "broken.json is not valid JSON"),
+    (["--stack-config=list.json"], {}, "list.json must hold a JSON object"),
+    (["--stack-config=unknown.json"], {}, "unknown setting(s) waf_limit"),
+    (["--stack-config=badvalues.json"], {}, "waf_rate_limit=5"),
+    ([], {"STACK_CONFIG": "nowhere.json"}, "nowhere.json does not exist"),
+    (["-o", "stack_destroy_attempts=many"], {}, "stack_destroy_attempts must be an integer"),
+    (["-o", "stack_destroy_attempts=0"], {}, "stack_destroy_attempts=0: 1..10"),
+]
+
+
+# One child process runs every case through pytest.main in turn (a fresh Config and
+# plugin manager each time, as the command line would): ~40 separate interpreters would
+# cost minutes of CI on two cores for what is a millisecond check each.
+RUNNER = textwrap.dedent('''
+    import contextlib, io, json, os, sys
+    from pathlib import Path
+    import pytest
+    project = Path(sys.argv[1])
+    results = []
+    for args, env in json.loads(sys.argv[2]):
+        saved = dict(os.environ)
+        os.environ.update(env)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = pytest.main(["-p", "no:cacheprovider", *args])
+        os.environ.clear()
+        os.environ.update(saved)
+        created = sorted(str(p.relative_to(project)) for p in project.glob("**/deployment.json"))
+        created += [n for n in (".stack-work", "terraform-called") if (project / n).exists()]
+        results.append({"code": int(code), "stderr": err.getvalue(), "created": created})
+    print(json.dumps(results))
+''')
+
+
+@pytest.fixture(scope="module")
+def bad_option_results(tmp_path_factory) -> dict[int, dict]:
+    project = make_bad_input_project(tmp_path_factory.mktemp("options"))
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT),
+                                                           full_env.get("PYTHONPATH")]))
+    full_env.pop("STACK_CONFIG", None)
+    full_env["PATH"] = f"{fake_terraform(project)}{os.pathsep}{full_env.get('PATH', '')}"
+    cases = json.dumps([[args, env] for args, env, _ in BAD_OPTIONS])
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(project), cases], cwd=project,
+                          env=full_env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return dict(enumerate(json.loads(proc.stdout.strip().splitlines()[-1])))
+
+
+@pytest.mark.parametrize("case", range(len(BAD_OPTIONS)),
+                         ids=[" ".join(a) or " ".join(f"{k}={v}" for k, v in e.items())
+                              for a, e, _ in BAD_OPTIONS])
+def test_bad_options_are_usage_errors(bad_option_results, case):
     """Each bad option or combination stops pytest with exit code 4 and a message that
-    names what to change, before any deployment exists."""
-    proc = run(project, *args)
-    assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
-    assert message in proc.stderr, proc.stderr
-    assert nothing_created(project)
+    names the option and what to change, before any workdir, deployment or terraform
+    call exists."""
+    result = bad_option_results[case]
+    message = BAD_OPTIONS[case][2]
+    assert result["code"] == pytest.ExitCode.USAGE_ERROR, result["stderr"]
+    assert message in result["stderr"], result["stderr"]
+    assert result["created"] == []
+
+
+def test_bad_options_fail_the_same_way_from_a_shell(project):
+    """The in-process table above, checked against a real command line for two cases."""
+    for args, message in ((["--stack-suffix", "UPPER"], "environment_suffix='UPPER'"),
+                          (["--destroy-stack", ""], "--destroy-stack was given an empty value")):
+        proc = run(project, *args)
+        assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
+        assert message in proc.stderr and nothing_created(project)
 
 
 def test_destroy_stack_of_an_unknown_suffix_says_what_exists(project):
