@@ -369,7 +369,11 @@ class Deployer:
                 + (f" and the sandbox {record.get('endpoint')} is left running" if record.get(
                     "started_moto") else "") + ". Finish it with:\n"
                 f"  pytest --destroy-stack {self.opts.suffix} --stack-workdir {self.workdir.root}\n"
-                f"or directly:\n  {tf.command_line(tf.destroy_args())}")
+                f"or directly:\n  {tf.command_line(tf.destroy_args())}\n"
+                f"If the state is lost, list (then --delete) what carries the suffix with:\n"
+                f"  python -m harness.sweep --suffix {self.opts.suffix} "
+                + ("--target aws --stack-config=FILE" if record.get("target") == "aws"
+                   else f"--endpoint {record.get('endpoint')}"))
 
     def keep_message(self) -> str:
         record = self.workdir.read_deployment()

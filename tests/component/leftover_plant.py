@@ -26,7 +26,7 @@ def _tags(name: str, **extra: str) -> list[dict[str, str]]:
 
 
 def plant(endpoint: str, s: str) -> dict[str, str]:
-    """Create ~45 resources of ~35 types for suffix ``s``; return a few ids for assertions."""
+    """Create ~42 resources of 37 kinds for suffix ``s``; return a few ids for assertions."""
     c = lambda svc: client(endpoint, svc)  # noqa: E731
     ec2, iam, rds, elb = c("ec2"), c("iam"), c("rds"), c("elbv2")
     ids: dict[str, str] = {}
@@ -110,6 +110,10 @@ def plant(endpoint: str, s: str) -> dict[str, str]:
     c("sqs").create_queue(QueueName=f"dlq-dev-{s}")
     c("ssm").put_parameter(Name=f"/fintxn/dev/{s}/flag", Value="1", Type="String")
     c("logs").create_log_group(logGroupName=f"/fintxn/dev-{s}/app")
+    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+                         LogDestinationType="cloud-watch-logs",
+                         LogGroupName=f"/fintxn/dev-{s}/flow",
+                         DeliverLogsPermissionArn=f"arn:aws:iam::123456789012:role/app-role-dev-{s}")
     c("cloudwatch").put_metric_alarm(AlarmName=f"cpu-high-dev-{s}", MetricName="CPUUtilization",
                                      Namespace="AWS/EC2", Statistic="Average", Period=60,
                                      EvaluationPeriods=1, Threshold=80,

@@ -383,6 +383,7 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
         command = re.search(r"^\s*(pytest --destroy-stack .+)$", out, re.M).group(1)
         assert shlex.split(command)[:3] == ["pytest", "--destroy-stack", suffix]
         assert f"terraform -chdir={wd.tf_dir} destroy" in out
+        assert f"python -m harness.sweep --suffix {suffix} --endpoint {proxy.endpoint}" in out
 
         proxy.mode = "pass"  # the permissions are fixed
         later = subprocess.run([sys.executable, "-m", *shlex.split(command)], cwd=project,
