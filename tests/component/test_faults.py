@@ -148,7 +148,7 @@ def finish(proc: subprocess.Popen, timeout: float) -> str:
     return out
 
 
-def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 240) -> None:
+def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 360) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -210,7 +210,7 @@ def test_fault1_resource_fails_mid_apply_partial_stack_destroyed(tmp_path, moto_
     project = make_project(tmp_path, NEEDS_STACK)
     suffix = new_suffix("fa")
     out = finish(start_pytest(project, "--sandbox-endpoint", moto_server, "--stack-suffix", suffix,
-                              FAULT_MODE="apply-fails"), timeout=300)
+                              FAULT_MODE="apply-fails"), timeout=480)
     wd = workdir(project, suffix)
     assert "NoSuchBucket" in out and " 1 error" in out, out[-3000:]
     assert events(wd) == ["deploy-start", "deploy-failed", "destroy-start", "destroy-done"], out[-3000:]
@@ -235,7 +235,7 @@ def test_fault2_sigint_during_apply_destroys_then_exits_nonzero(tmp_path, moto_s
     # The local-exec touches this file once layer 1 is done and apply is mid-way.
     wait_for(lambda: (wd.path / "slow-started").exists(), proc, "the slow apply step")
     proc.send_signal(signal.SIGINT)
-    out = finish(proc, timeout=300)
+    out = finish(proc, timeout=480)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
     assert events(wd) == ["deploy-start", "deploy-failed", "destroy-start", "destroy-done"], out[-3000:]
     apply_log = next(wd.logs_dir.glob("*-apply.log")).read_text()
@@ -266,7 +266,7 @@ def test_fault3_sigterm_during_tests_destroys(tmp_path, moto_server):
     wait_for(lambda: (project / "ready").exists(), proc, "the test start")
     assert len(remaining(moto_server, suffix)) >= 6  # the stack is really up
     proc.send_signal(signal.SIGTERM)
-    out = finish(proc, timeout=300)
+    out = finish(proc, timeout=480)
     wd = workdir(project, suffix)
     assert proc.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
     assert events(wd) == ["deploy-start", "deploy-done", "destroy-start", "destroy-done"], out[-3000:]
@@ -304,7 +304,7 @@ def test_fault4_xdist_worker_crash_still_one_destroy_after_the_others(tmp_path, 
     suffix = new_suffix("fx")
     proc = start_pytest(project, "-n", "2", "--sandbox-endpoint", moto_server,
                         "--stack-suffix", suffix)
-    out = finish(proc, timeout=360)
+    out = finish(proc, timeout=480)
     wd = workdir(project, suffix)
     assert proc.returncode == 1, out[-3000:]
     assert re.search(r"worker '?gw\d'? crashed", out, re.I) or "crashed" in out, out[-3000:]
@@ -346,7 +346,7 @@ def test_fault5_transient_destroy_error_retried_with_backoff(tmp_path, moto_serv
         wait_for(lambda: wd.progress_file.is_file() and "attempt 1 hit a transient error"
                  in wd.progress_file.read_text(), proc, "the first destroy attempt failing")
         proxy.mode = "pass"  # the throttling passes during the backoff
-        out = finish(proc, timeout=300)
+        out = finish(proc, timeout=480)
         throttled = proxy.failed["throttle"]
     assert proc.returncode == 0, out[-3000:]
     assert throttled > 0
@@ -370,7 +370,7 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
     with FaultProxy(moto_server) as proxy:
         proc = start_pytest(project, "--sandbox-endpoint", proxy.endpoint,
                             "--stack-suffix", suffix, FAULT="deny")
-        out = finish(proc, timeout=300)
+        out = finish(proc, timeout=480)
         assert proc.returncode == 1, out[-3000:]
         assert "DESTROY FAILED" in out and "AccessDenied" in out, out[-3000:]
         assert " 1 passed" in out and events(wd)[-1] == "destroy-failed"
@@ -387,7 +387,7 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
 
         proxy.mode = "pass"  # the permissions are fixed
         later = subprocess.run([sys.executable, "-m", *shlex.split(command)], cwd=project,
-                               env=pytest_env(), capture_output=True, text=True, timeout=300)
+                               env=pytest_env(), capture_output=True, text=True, timeout=480)
     assert later.returncode == 0, later.stdout[-3000:] + later.stderr[-3000:]
     assert f"destroyed suffix {suffix}" in later.stdout
     assert wd.read_deployment()["status"] == "destroyed"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +16,6 @@ import time
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
 from harness import sandbox
@@ -45,12 +43,6 @@ TINY_CONFTEST = textwrap.dedent('''
             "aws_s3_bucket": {"b": {"bucket": f"harness-{s}"}},
             "aws_ssm_parameter": {"p": {"name": f"/harness/{s}", "type": "String", "value": "v"}},
         }
-        if os.environ.get("TINY_FAIL_APPLY"):
-            # Fails at apply time, after the bucket and parameter exist: PutObject into a
-            # bucket that does not exist.
-            resources["aws_s3_object"] = {"bad": {
-                "bucket": "no-such-bucket-" + s, "key": "k", "content": "x",
-                "depends_on": ["aws_s3_bucket.b", "aws_ssm_parameter.p"]}}
         doc = {
             "terraform": {"backend": {"local": {"path": "terraform.tfstate"}},
                           "required_providers": {"aws": {"source": "hashicorp/aws",
@@ -118,19 +110,6 @@ def new_suffix(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:6]
 
 
-@pytest.fixture
-def moto_server(tmp_path):
-    """A sandbox the test owns, so it can look inside after the harness is done."""
-    endpoint, pid = sandbox.start(tmp_path / "moto.log")
-    yield endpoint, pid
-    sandbox.stop(pid)
-
-
-def client(endpoint: str, service: str):
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
-
-
 def assert_no_secret(project: Path, wd: StackWorkdir, proc) -> None:
     places = [proc.stdout, proc.stderr, wd.outputs_file.read_text(), wd.progress_file.read_text()]
     places += [p.read_text() for p in wd.logs_dir.glob("*.log")]
@@ -186,38 +165,8 @@ def test_xdist_deploys_once_and_destroys_once_after_the_last_test(tmp_path):
     assert_no_secret(project, wd, subprocess.CompletedProcess([], 0, out, err))
 
 
-FAILING_TESTS = '''
-    import pytest
-    pytestmark = pytest.mark.integration
-
-    def test_needs_stack(stack):
-        """never runs: the apply fails"""
-'''
-
-
-def test_apply_failure_destroys_what_was_created_and_keeps_the_state(tmp_path, moto_server):
-    """An apply that fails half way (bucket and parameter made, then an error) fails the
-    tests, and the session still destroys the bucket and parameter; the state file stays."""
-    endpoint, _ = moto_server
-    project = make_project(tmp_path, FAILING_TESTS)
-    suffix = new_suffix("af")
-    proc = run_pytest(project, "--sandbox-endpoint", endpoint, "--stack-suffix", suffix,
-                      TINY_FAIL_APPLY="1")
-    assert proc.returncode == 1, proc.stdout[-3000:]
-    assert "NoSuchBucket" in proc.stdout
-
-    wd = workdir(project, suffix)
-    names = [e["event"] for e in wd.events()]
-    assert names == ["deploy-start", "deploy-failed", "destroy-start", "destroy-done"], names
-    apply_log = next(wd.logs_dir.glob("*-apply.log")).read_text()
-    assert "aws_s3_bucket.b: Creation complete" in apply_log  # something was really created
-    buckets = [b["Name"] for b in client(endpoint, "s3").list_buckets()["Buckets"]]
-    assert f"harness-{suffix}" not in buckets
-    params = client(endpoint, "ssm").describe_parameters()["Parameters"]
-    assert not [p for p in params if suffix in p["Name"]]
-    assert wd.state_file.is_file()
-    assert not [c for c in client(endpoint, "acm").list_certificates()["CertificateSummaryList"]
-                if suffix in c.get("DomainName", "")], "the imported certificate was not deleted"
+# An apply that fails half way, SIGINT/SIGTERM, a crashed xdist worker and transient or
+# permanent destroy failures: tests/component/test_faults.py.
 
 
 KEEP_TESTS = '''
@@ -258,41 +207,6 @@ def test_keep_then_reuse_then_destroy_stack(tmp_path):
         assert not sandbox.alive(record["moto_pid"])
     finally:
         sandbox.stop(record["moto_pid"])
-
-
-SIGTERM_TESTS = '''
-    import time
-    from pathlib import Path
-    import pytest
-    pytestmark = pytest.mark.integration
-
-    def test_long(stack):
-        """waits to be interrupted"""
-        Path("ready").write_text(stack.suffix)
-        time.sleep(300)
-'''
-
-
-def test_sigterm_destroys_then_exits(tmp_path, moto_server):
-    """SIGTERM in the middle of a test ends the session, destroys the stack, then exits."""
-    endpoint, _ = moto_server
-    project = make_project(tmp_path, SIGTERM_TESTS)
-    suffix = new_suffix("st")
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                             "--sandbox-endpoint", endpoint, "--stack-suffix", suffix],
-                            cwd=project, env=pytest_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 300
-    while not (project / "ready").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "the stack never came up"
-        time.sleep(0.5)
-    proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=300)
-    assert proc.returncode == pytest.ExitCode.INTERRUPTED, out[-3000:]
-    wd = workdir(project, suffix)
-    assert counts(wd).get("destroy-done") == 1, out[-3000:]
-    buckets = [b["Name"] for b in client(endpoint, "s3").list_buckets()["Buckets"]]
-    assert f"harness-{suffix}" not in buckets
 
 
 KILL_SANDBOX_TESTS = '''
