@@ -180,6 +180,7 @@ def rotation_log_lines(caplog) -> list[dict]:
 # ---------------------------------------------------------------- the happy path
 
 @pytest.mark.control("8.6.3")
+@pytest.mark.control("8.3.6")
 def test_full_rotation_changes_the_password_and_moves_the_labels(seed, caplog):
     s = seed()
     assert s.stages() == {s.initial_version: ["AWSCURRENT"], s.token: ["AWSPENDING"]}
@@ -191,6 +192,8 @@ def test_full_rotation_changes_the_password_and_moves_the_labels(seed, caplog):
     assert s.stages() == {s.initial_version: ["AWSPREVIOUS"], s.token: ["AWSCURRENT"]}
     assert new["password"] != s.initial_password
     assert len(new["password"]) == 32 and set(new["password"]) <= SAFE_CHARS
+    # PCI DSS 8.3.6: at least 12 characters, both alphabetic and numeric.
+    assert any(c.isalpha() for c in new["password"]) and any(c.isdigit() for c in new["password"])
     assert {k: v for k, v in new.items() if k != "password"} == \
         {k: v for k, v in s.value.items() if k != "password"}
     assert s.value_of("AWSPREVIOUS")["password"] == s.initial_password

@@ -82,3 +82,12 @@ def test_domain_mode_validates_certificates_and_points_dns(prod, imported):
     names = {r.get("name") for r in prod.list("aws_route53_record")}
     assert {"pay.example.com", "origin.pay.example.com"} <= names
     assert "aws_acm_certificate" not in imported.resource
+
+
+@pytest.mark.control("6.4.2", "4.2.1")
+def test_both_behaviours_send_the_managed_security_headers(prod):
+    """HSTS and friends on every response, from AWS's managed SecurityHeadersPolicy."""
+    d = prod.one("aws_cloudfront_distribution")
+    behaviours = [d["default_cache_behavior"], *d["ordered_cache_behavior"]]
+    assert {b["response_headers_policy_id"] for b in behaviours} == {
+        "67f7725c-6f97-4210-82d7-5512b31e9d03"}

@@ -138,3 +138,14 @@ def test_ordinary_requests_match_no_alarm_filter(ca_file):
     for pattern in (contract.HTTP_5XX_PATTERN, contract.EXCEPTION_PATTERN,
                     contract.DB_FAILURE_PATTERN):
         assert not contract.matches(pattern, line)
+
+
+@pytest.mark.control("10.2.2")
+def test_each_request_line_records_who_what_when_outcome_and_where(ca_file):
+    """The audit fields of an application log line: event, time, outcome, origin, resource."""
+    stream = io.StringIO()
+    app = _app(_ExplodingSecrets(), stream, ca_file)
+    assert _call(app, "/nope") == 404
+    line = json.loads(stream.getvalue().strip())
+    assert {"time", "level", "event", "request_id", "status", "method", "path"} <= set(line)
+    assert (line["event"], line["status"], line["method"], line["path"]) == ("request", 404, "GET", "/nope")
