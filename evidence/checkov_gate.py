@@ -10,6 +10,7 @@ the file cannot rot.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -275,16 +276,46 @@ def scan(plan_file: Path, root: Path = PROJECT_ROOT, timeout: float = 600) -> di
     return report
 
 
+def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
+    """Where a scan of exactly this JSON with exactly these tools is kept (None: caching off).
+
+    Suppressions are not part of the key: they are applied afresh to the cached report,
+    so a reviewed change to the suppression file takes effect without a new plan.
+    """
+    if os.environ.get("STACK_SYNTH_CACHE") == "off":
+        return None
+    from stack.synth_cache import default_cache_dir
+    tf_version = subprocess.run(["terraform", "version", "-json"], capture_output=True,
+                                text=True, timeout=60).stdout
+    digest = hashlib.sha256()
+    for part in ((stack_dir / "cdk.tf.json").read_bytes(), checkov_version(root).encode(),
+                 tf_version.encode()):
+        digest.update(hashlib.sha256(part).digest())
+    return default_cache_dir(root) / "checkov" / f"{digest.hexdigest()[:32]}.json"
+
+
 def run_gate(stack_dir: Path, workdir: Path, suppressions_path: Path = SUPPRESSIONS,
              root: Path = PROJECT_ROOT) -> tuple[GateResult, dict[str, Any]]:
-    """Plan, scan, classify. Returns the classified result and checkov's own report."""
+    """Plan, scan, classify. Returns the classified result and checkov's own report.
+
+    The plan and scan (~1 min) are skipped when this JSON was scanned with the same
+    terraform and checkov before (STACK_SYNTH_CACHE=off always scans).
+    """
     suppressions = load_suppressions(suppressions_path)  # a broken file fails before the slow part
     checkov_binary(root)
-    plan_file, seconds = plan_json(stack_dir, workdir)
-    plan = json.loads(plan_file.read_text())
-    t = time.monotonic()
-    report = scan(plan_file, root)
-    seconds["checkov"] = time.monotonic() - t
-    result = classify(report, suppressions, planned_resource_count(plan))
+    cache_file = _scan_cache_file(stack_dir, root)
+    if cache_file is not None and cache_file.is_file():
+        cached = json.loads(cache_file.read_text())
+        report, planned, seconds = cached["report"], cached["planned"], {"cached scan": 0.0}
+    else:
+        plan_file, seconds = plan_json(stack_dir, workdir)
+        planned = planned_resource_count(json.loads(plan_file.read_text()))
+        t = time.monotonic()
+        report = scan(plan_file, root)
+        seconds["checkov"] = time.monotonic() - t
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps({"report": report, "planned": planned}))
+    result = classify(report, suppressions, planned)
     result.seconds = {k: round(v, 1) for k, v in seconds.items()}
     return result, report
