@@ -256,6 +256,8 @@ def _network_violations(n: NetworkPlan):
         return
     if vpc.version != 4 or not 16 <= vpc.prefixlen <= 24:
         yield f"network.vpc_cidr={n.vpc_cidr}: an IPv4 block from /16 to /24 (the VPC limit)"
+        if vpc.version != 4:
+            return  # subnets cannot be compared with an IPv6 block
     subnets = []
     for tier in ("public_subnets", "private_subnets"):
         cidrs = getattr(n, tier)

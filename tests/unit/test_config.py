@@ -81,12 +81,8 @@ BAD = [
     (dict(capacity=Capacity(scale_up_cpu_percent=100)), ["scale_up_cpu_percent < 100"]),
     (dict(capacity=Capacity(min_size="2")), ["capacity", "integers"]),
     (dict(network=NetworkPlan(vpc_cidr="banana")), ["vpc_cidr", "not a CIDR"]),
-    # Found here: an IPv6 VPC block crashes the validation (TypeError from ipaddress when a
-    # subnet is compared with it) instead of a ConfigError. Reported to the stack owner;
-    # strict, so this fails the day it is fixed and the mark must go.
-    pytest.param(dict(network=NetworkPlan(vpc_cidr="fd00::/56")), ["vpc_cidr", "IPv4"],
-                 marks=pytest.mark.xfail(strict=True, raises=TypeError,
-                                         reason="stack/config.py: IPv6 vpc_cidr raises TypeError")),
+    # An IPv6 VPC block once crashed the validation (TypeError comparing subnets with it).
+    (dict(network=NetworkPlan(vpc_cidr="fd00::/56")), ["vpc_cidr", "IPv4"]),
     (dict(network=NetworkPlan(public_subnets=("10.20.10.0/24", "10.20.1.0/24", "10.20.2.0/24"))),
      ["public_subnets 10.20.10.0/24 overlaps private_subnets 10.20.10.0/24"]),
     (dict(network=NetworkPlan(private_subnets=("10.20.10.0/29", "10.20.11.0/24", "10.20.12.0/24"))),
