@@ -313,8 +313,9 @@ def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: s
               f"| apply s | destroy s | apply+destroy s | ratio to `{floor_default.variant}` |")
         print("|---|---|---|---|---|")
         for c in floor.cycles:
-            flags = " ".join(dict.fromkeys(c.apply_flags + c.destroy_flags)) or "no extra flags"
-            print(f"| `{c.variant}`: `apply`/`destroy -auto-approve` {flags} | {c.apply:.1f} "
+            flags = ", ".join("`" + " ".join([verb, "-auto-approve", *extra]) + "`"
+                              for verb, extra in (("apply", c.apply_flags), ("destroy", c.destroy_flags)))
+            print(f"| `{c.variant}`: {flags} | {c.apply:.1f} "
                   f"| {c.destroy:.1f} | {c.total:.1f} | {c.total / floor_default.total:.2f} |")
         print(f"\n(not in the floor: synth {floor.synth:.1f} s, terraform init {floor.init:.1f} s)\n")
     if runs:
