@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
+from stack.config import ConfigError, read_config_file
 from stack.loopback import loopback_problem
 
 _SUFFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
@@ -657,12 +658,10 @@ def allowed_accounts(config_file: str | None) -> list[str]:
         raise SweepRefused("--target aws needs --stack-config FILE (or $STACK_CONFIG) whose "
                            "allowed_account_ids lists the accounts the sweeper may touch")
     try:
-        data = json.loads(Path(config_file).read_text())
-    except FileNotFoundError:
-        raise SweepRefused(f"--stack-config {config_file} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise SweepRefused(f"--stack-config {config_file} is not valid JSON: {exc}") from None
-    ids = data.get("allowed_account_ids") if isinstance(data, dict) else None
+        data = read_config_file(config_file)
+    except ConfigError as exc:
+        raise SweepRefused(f"--stack-config: {exc}") from None
+    ids = data.get("allowed_account_ids")
     if not ids:
         raise SweepRefused(f"--stack-config {config_file} has no allowed_account_ids: the "
                            "sweeper refuses to touch an account nobody allow-listed")
