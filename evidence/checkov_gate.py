@@ -285,8 +285,8 @@ def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
     if os.environ.get("STACK_SYNTH_CACHE") == "off":
         return None
     from stack.synth_cache import default_cache_dir
-    tf_version = subprocess.run(["terraform", "version", "-json"], capture_output=True,
-                                text=True, timeout=60).stdout
+    tf_version = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
     digest = hashlib.sha256()
     for part in ((stack_dir / "cdk.tf.json").read_bytes(), checkov_version(root).encode(),
                  tf_version.encode()):

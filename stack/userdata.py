@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import io
 import json
 import lzma
@@ -82,9 +83,17 @@ def build_payload() -> bytes:
             info.mode = 0o755 if name.endswith(".sh") else 0o644
             info.mtime = 0
             tar.addfile(info, io.BytesIO(content))
-    return lzma.compress(raw.getvalue(), preset=9 | lzma.PRESET_EXTREME)
+    return _xz(raw.getvalue())
 
 
+# Keyed by content, so a changed file is never served stale: a synth renders three stacks
+# and the unit tests rebuild the payload several times; each compress costs ~0.1 s.
+@functools.lru_cache(maxsize=8)
+def _xz(data: bytes) -> bytes:
+    return lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)
+
+
+@functools.lru_cache(maxsize=128)
 def _strip_python(content: bytes) -> bytes:
     tokens = [t for t in tokenize.tokenize(io.BytesIO(content).readline)
               if t.type != tokenize.COMMENT]

@@ -10,6 +10,7 @@ import pytest
 from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
 from stack.synth import PROJECT_ROOT, synthesize_many
 from stack.synth_cache import SynthCache, default_cache_dir
+from tests.unit.terraform_checks import BackgroundChecks
 from tests.unit.tfjson import TfJson
 
 # The production-like shape: own domain, both TLS hops verified, alerts, account allow-list.
@@ -32,14 +33,24 @@ SANDBOX = dataclasses.replace(IMPORTED, environment_suffix="unit03",
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory) -> dict[str, TfJson]:
+def background_checks(tmp_path_factory):
+    checks = BackgroundChecks(tmp_path_factory.mktemp("terraform-checks"))
+    yield checks
+    checks.close()
+
+
+@pytest.fixture(scope="session")
+def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJson]:
     root = tmp_path_factory.mktemp("synth")
     configs = {"production": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
     # STACK_SYNTH_CACHE=off forces a fresh synth (what CI and the benchmark's cold run do).
     cache = (None if os.environ.get("STACK_SYNTH_CACHE") == "off"
              else SynthCache(default_cache_dir(PROJECT_ROOT)))
     paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache)
-    return {name: TfJson(path) for name, path in zip(configs, paths)}
+    docs = {name: TfJson(path) for name, path in zip(configs, paths)}
+    needed = {name for item in request.session.items for name in item.fixturenames}
+    background_checks.start(needed, {"prod": docs["production"], **docs})
+    return docs
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Policy gate: checkov on the plan of the synthesized sandbox stack, zero unreviewed findings.
 
-One plan per session (~1-2 min here): terraform plans the `sandbox` synth against a moto
-server of its own on a free loopback port, through the offline provider mirror.
+One plan per session (~35 s here, started in the background right after the synth: see
+terraform_checks.py): terraform plans the `sandbox` synth against a moto server of its own
+on a free loopback port, through the offline provider mirror.
 """
 import pytest
 
@@ -10,11 +11,16 @@ from evidence import checkov_gate
 pytestmark = pytest.mark.unit
 
 
+@pytest.fixture(scope="session")
+def policy_gate(synthesized, background_checks):
+    return background_checks.gate
+
+
 @pytest.mark.control("2.2.1")
 def test_planned_stack_passes_checkov_with_only_reviewed_suppressions(
-        sandbox, tmp_path_factory, evidence_bundle, record_fact):
+        policy_gate, evidence_bundle, record_fact):
     try:
-        result, raw = checkov_gate.run_gate(sandbox.path.parent, tmp_path_factory.mktemp("gate"))
+        result, raw = policy_gate.result()
     except checkov_gate.GateError as exc:
         pytest.fail(f"policy gate could not run: {exc}", pytrace=False)
     summary = result.as_dict()
