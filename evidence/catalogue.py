@@ -6,6 +6,9 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's safe loader when PyYAML has it (10x faster; the same documents load the same).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DEFAULT_PATH = Path(__file__).with_name("pci_dss_v4_0_1.yaml")
 
 
@@ -44,7 +47,7 @@ def sort_key(rid: str) -> tuple:
 def load(path: Path = DEFAULT_PATH) -> Catalogue:
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=SAFE_LOADER)
     except FileNotFoundError:
         raise CatalogueError(f"PCI DSS catalogue {path} does not exist") from None
     except yaml.YAMLError as exc:

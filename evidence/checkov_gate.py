@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from evidence.catalogue import SAFE_LOADER
 from harness import mirror, sandbox
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,7 @@ class Suppression:
 
 def load_suppressions(path: Path = SUPPRESSIONS) -> list[Suppression]:
     try:
-        doc = yaml.safe_load(Path(path).read_text()) or {}
+        doc = yaml.load(Path(path).read_text(), Loader=SAFE_LOADER) or {}
     except FileNotFoundError:
         raise GateError(f"suppression file {path} is missing; restore it from git") from None
     out, problems = [], []

@@ -4,9 +4,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
@@ -18,6 +15,8 @@ class AwsClients:
     """
 
     def __init__(self, region: str, endpoint: str | None = None, profile: str | None = None):
+        import boto3                      # here, not at import: every pytest start loads the
+        from botocore.config import Config  # plugin, few sessions talk to AWS (~0.2 s)
         self.region = region
         self.endpoint = endpoint
         if endpoint:

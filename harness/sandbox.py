@@ -6,15 +6,15 @@ destroy it and then stop the server. Only loopback addresses are ever used.
 """
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
-
-import requests
 
 from stack.loopback import loopback_problem
 
@@ -37,8 +37,8 @@ def is_up(endpoint: str, timeout: float = 2.0) -> bool:
         raise SandboxError(f"sandbox endpoint {endpoint!r}: {problem}")
     try:
         # moto dashboard: cheap whatever is deployed (data.json serializes every model).
-        return requests.get(endpoint.rstrip("/") + "/moto-api/", timeout=timeout).ok
-    except requests.RequestException:
+        return urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/", timeout=timeout).status == 200
+    except (OSError, ValueError, http.client.HTTPException):  # refused, reset, garbled, 5xx
         return False
 
 

@@ -1,6 +1,6 @@
 """Synthesize the stack for a given config in a child process, and find its JSON.
 
-A child process keeps the jsii/node runtime (and its 10-20 s import) out of the caller,
+A child process keeps the jsii/node runtime (and its ~7 s import, see bindings.py) out of the caller,
 so pytest, the plugin and bench scripts all share one path to the Terraform JSON.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ def synthesize(cfg: StackConfig, outdir: Path, timeout: float = 300) -> Path:
 
 def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
                     cache: SynthCache | None = None) -> list[Path]:
-    """Several configs in one child process: the 10-20 s binding import is paid once.
+    """Several configs in one child process: the binding import is paid once.
 
     With ``cache``, outputs whose inputs are unchanged are copied instead of synthesized.
     """
