@@ -57,6 +57,10 @@ class StepTimeout(RuntimeError):
     pass
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_bounded(label: str, cmd: list[str], *, cwd: Path, env: dict[str, str], log: Path,
                 timeout: float, tail: Path | None = None) -> float:
     """Run ``cmd`` in its own session (so a terminal Ctrl-C reaches only us), output to
@@ -66,8 +70,11 @@ def run_bounded(label: str, cmd: list[str], *, cwd: Path, env: dict[str, str], l
     say(f"{label}: {shlex.join(cmd)}  (log {log})")
     started = time.monotonic()
     with open(log, "w") as fh:
+        # SIGINT back to its default: started from a background shell (`nohup ... &`) we
+        # inherit it ignored, and the one SIGINT below would then never stop anything.
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                preexec_fn=_default_sigint)
         stop = threading.Event()
         follower = threading.Thread(target=_follow, args=(label, tail, started, stop), daemon=True)
         follower.start()

@@ -52,9 +52,15 @@ LAYER2 = ("aws_cloudwatch_log_group.g", "aws_sns_topic.t", "aws_security_group.s
 #   apply-fails  an S3 object into a bucket that does not exist, between the layers
 #   slow-apply   a 15 s local-exec between the layers: the window for SIGINT
 CONFTEST = textwrap.dedent('''
-    import json, os
+    import json, os, signal
     import pytest
     pytest_plugins = ["harness.plugin"]
+
+    # Ctrl-C on a terminal reaches a pytest whose SIGINT raises KeyboardInterrupt. A job
+    # started from a non-interactive shell with `&` inherits SIGINT *ignored*, and Python
+    # then installs no handler: give this child the terminal's behaviour, or fault 2's
+    # SIGINT is never delivered (seen when CI itself was started in the background).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     ASSUME = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
              "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
