@@ -9,7 +9,7 @@ pytest_plugins: list[str] = ["tests.fixtures.mariadb_tls", "tests.fixtures.moto_
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     # Everything is reported and written by now. The interpreter's teardown then runs the
-    # cycle collector over every object left (parsed JSON, boto/moto models, ASTs): ~0.7 s of
-    # a 5 s unit run here. Frozen objects are still freed by reference counting and their
+    # cycle collector over every object left (parsed JSON, boto/moto models, ASTs): ~0.9 s of
+    # a 6 s unit run here. Frozen objects are still freed by reference counting and their
     # files closed; only the collector's passes over them are skipped.
     gc.freeze()

@@ -195,13 +195,7 @@ def measure_floor(tmp: Path, variants: list[FloorCycle], timeout: float) -> Floo
         result.synth = time.monotonic() - started
         shutil.copytree(stack_json.parent, tf_dir)  # the JSON refers to its assets relatively
         cli_config = mirror.write_cli_config(tf_dir / "terraform.rc", mirror.require_mirror())
-        env = dict(os.environ)
-        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "TF_LOG"):
-            env.pop(key, None)
-        env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
-                   CHECKPOINT_DISABLE="1", AWS_ACCESS_KEY_ID="testing",
-                   AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=cfg.region,
-                   AWS_REGION=cfg.region)
+        env = harness_terraform.terraform_env(cli_config, cfg.region)
         tf = harness_terraform.terraform_binary()
         result.init = run_bounded("floor: terraform init", [tf, "init", "-input=false", "-no-color"],
                                   cwd=tf_dir, env=env, log=work / "init.log", timeout=timeout)
@@ -308,7 +302,7 @@ def machine() -> str:
 def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: str) -> None:
     print()
     print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()} "
-          f"(load average at start {load}, 1/5/15 min); terraform {_terraform_version()}; "
+          f"(load average at start {load}, 1/5/15 min); terraform {harness_terraform.version()}; "
           f"harness's sandbox destroy flags: {' '.join(HARNESS_DESTROY_FLAGS) or '(none)'}")
     print()
     floor_default = floor_harness = None
@@ -348,15 +342,6 @@ def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: s
                   + ", ".join(f"-n {r.workers} {r.wall / floor_default.total:.2f}" for r in runs if r.wall))
         print("\n(rest = pytest start, collection, cert import, outputs, the tests themselves, "
               "leftover check, moto stop)")
-
-
-def _terraform_version() -> str:
-    try:
-        out = subprocess.run([harness_terraform.terraform_binary(), "version", "-json"],
-                             capture_output=True, text=True, timeout=30).stdout
-        return json.loads(out)["terraform_version"]
-    except Exception:
-        return "?"
 
 
 def _sigterm(signum, frame):

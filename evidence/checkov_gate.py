@@ -24,6 +24,7 @@ import yaml
 
 from evidence.catalogue import SAFE_LOADER
 from harness import mirror, sandbox
+from harness.terraform import terraform_env, version_json
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENV = ".venv-checkov"
@@ -40,7 +41,12 @@ SETUP_HELP = "run bin/setup (or: bash evidence/install_checkov.sh) to create it"
 
 
 class GateError(RuntimeError):
-    """The gate could not run; the message says what to do."""
+    """The gate could not run; the message says what to do. ``step`` names the terraform
+    command that refused (init, plan, show), None when something else broke."""
+
+    def __init__(self, message: str, step: str | None = None):
+        super().__init__(message)
+        self.step = step
 
 
 def checkov_binary(root: Path = PROJECT_ROOT) -> Path:
@@ -180,17 +186,6 @@ def classify(report: dict[str, Any], suppressions: list[Suppression], planned_re
 
 
 # ------------------------------------------------------------------ plan and scan
-def _terraform_env(cli_config: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "TF_LOG"):
-        env.pop(key, None)  # never real credentials; TF_LOG would print request bodies
-    env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
-               CHECKPOINT_DISABLE="1", AWS_ACCESS_KEY_ID="testing",
-               AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
-               AWS_REGION="us-east-1")
-    return env
-
-
 def _tf(args: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float,
         stdout: Path | None = None) -> None:
     with open(log, "a") as fh, (open(stdout, "w") if stdout else fh) as out:
@@ -200,7 +195,8 @@ def _tf(args: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: flo
                               stderr=fh, stdin=subprocess.DEVNULL, timeout=timeout)
     if proc.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
-        raise GateError(f"terraform {args[0]} failed (exit {proc.returncode}); full log {log}\n{tail}")
+        raise GateError(f"terraform {args[0]} failed (exit {proc.returncode}); full log {log}\n{tail}",
+                        step=args[0])
 
 
 def sandbox_endpoint(stack_json: dict[str, Any]) -> str:
@@ -225,9 +221,11 @@ def plan_json(stack_dir: Path, workdir: Path) -> tuple[Path, dict[str, float]]:
     shutil.copytree(stack_dir, tf_dir)  # the JSON and its assets (the Lambda archive)
     stack_file = tf_dir / "cdk.tf.json"
     text = stack_file.read_text()
-    synth_endpoint = sandbox_endpoint(json.loads(text))
+    doc = json.loads(text)
+    synth_endpoint = sandbox_endpoint(doc)
     log = workdir / "terraform.log"
-    env = _terraform_env(mirror.write_cli_config(workdir / "terraform.rc", mirror_root))
+    env = terraform_env(mirror.write_cli_config(workdir / "terraform.rc", mirror_root),
+                        doc["provider"]["aws"][0].get("region", "us-east-1"))
     seconds: dict[str, float] = {}
     started = time.monotonic()
     endpoint, pid = sandbox.start(workdir / "moto.log")
@@ -286,8 +284,7 @@ def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
     if os.environ.get("STACK_SYNTH_CACHE") == "off":
         return None
     from stack.synth_cache import default_cache_dir
-    tf_version = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True,
-                                timeout=60, env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
+    tf_version = version_json()
     digest = hashlib.sha256()
     for part in ((stack_dir / "cdk.tf.json").read_bytes(), checkov_version(root).encode(),
                  tf_version.encode()):

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import platform
 import re
-import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -38,14 +37,8 @@ def _dist(name: str) -> str:
 def tool_versions(root: Path) -> dict[str, str]:
     from harness.mirror import PROVIDER_VERSION
     from evidence.checkov_gate import PROJECT_ROOT, checkov_version
-    tf = "not installed"
-    if shutil.which("terraform"):
-        out = _run(["terraform", "version", "-json"], root)
-        try:
-            tf = json.loads(out)["terraform_version"]
-        except (ValueError, KeyError):
-            tf = out
-    return {"terraform": tf, "provider hashicorp/aws": PROVIDER_VERSION,
+    from harness.terraform import version as terraform_version
+    return {"terraform": terraform_version(), "provider hashicorp/aws": PROVIDER_VERSION,
             "cdktf": _dist("cdktf"), "cdktf-cdktf-provider-aws": _dist("cdktf-cdktf-provider-aws"),
             "python": platform.python_version(), "moto": _dist("moto"), "pytest": _dist("pytest"),
             "checkov": checkov_version(PROJECT_ROOT)}

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from stack.config import (ConfigError, SandboxSettings, StackConfig, TlsSettings,
-                          config_from_mapping, read_config_file)
+from stack.config import ConfigError, StackConfig, config_from_mapping, read_config_file
 
 from harness import certs, mirror, sandbox
 from harness.aws_clients import AwsClients
 from harness.leftovers import leftovers
 from harness.progress import Progress
-from harness.terraform import SANDBOX_DESTROY_FLAGS, Terraform, TerraformError
+from harness.terraform import SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_env
 from harness.workdir import StackWorkdir
 
 # A syntactically valid placeholder: lets us validate a config (suffix limits etc.) before
@@ -161,17 +159,8 @@ class Deployer:
 
     # ---------------------------------------------------------------- environment
     def terraform(self, record: dict[str, Any]) -> Terraform:
-        env = dict(os.environ)
-        env.update(TF_CLI_CONFIG_FILE=str(self.workdir.cli_config), TF_IN_AUTOMATION="1",
-                   TF_INPUT="0", CHECKPOINT_DISABLE="1")
-        env.pop("TF_LOG", None)  # debug logs would print request bodies, secrets included
-        if record.get("target") == "sandbox":
-            # Only the sandbox gets test credentials, and only in our own subprocesses.
-            for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-                env.pop(key, None)
-            env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                       AWS_DEFAULT_REGION=record.get("region", "us-east-1"),
-                       AWS_REGION=record.get("region", "us-east-1"))
+        sandbox_region = record.get("region", "us-east-1") if record.get("target") == "sandbox" else None
+        env = terraform_env(self.workdir.cli_config, sandbox_region)
         return Terraform(self.workdir, env, self.progress, destroy_attempts=self.opts.destroy_attempts,
                          destroy_flags=SANDBOX_DESTROY_FLAGS if record.get("target") == "sandbox" else ())
 

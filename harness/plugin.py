@@ -37,7 +37,7 @@ from harness.deployment import (DeployedStack, Deployer, DestroyError, HarnessEr
                                 stack_config)
 from harness.progress import Progress, timing_table
 from harness.workdir import StackWorkdir
-from stack.config import _SUFFIX_RE
+from stack.config import is_suffix_shape
 from stack.loopback import loopback_problem
 
 _KEY = pytest.StashKey["Harness"]()
@@ -105,7 +105,7 @@ def parse_options(config: pytest.Config) -> Options:
     if named and o.stack_suffix and o.stack_suffix != named:
         raise pytest.UsageError(f"--stack-suffix {o.stack_suffix} contradicts {given[0]} {named}")
     suffix_flag = given[0] if named else "--stack-suffix"
-    if named and (not _SUFFIX_RE.match(named) or named.endswith("-")):
+    if named and not is_suffix_shape(named):
         # Checked before the name is used as a path under the workdir (no "../x").
         raise pytest.UsageError(f"{suffix_flag} {named!r}: a suffix is lowercase letters, digits "
                                 "and single hyphens (see the workdir for the recorded ones)")

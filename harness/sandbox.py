@@ -37,7 +37,8 @@ def is_up(endpoint: str, timeout: float = 2.0) -> bool:
         raise SandboxError(f"sandbox endpoint {endpoint!r}: {problem}")
     try:
         # moto dashboard: cheap whatever is deployed (data.json serializes every model).
-        return urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/", timeout=timeout).status == 200
+        with urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/", timeout=timeout) as resp:
+            return resp.status == 200
     except (OSError, ValueError, http.client.HTTPException):  # refused, reset, garbled, 5xx
         return False
 

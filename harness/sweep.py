@@ -34,10 +34,9 @@ from typing import Any, Callable, Iterable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
-from stack.config import ConfigError, read_config_file
+from stack.config import ConfigError, is_suffix_shape, read_config_file
 from stack.loopback import loopback_problem
 
-_SUFFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$")
 MIN_SUFFIX = 4
 
 
@@ -77,7 +76,7 @@ def _pages(client, op: str, key: str, **kwargs) -> list[Any]:
     if client.can_paginate(op):
         return [item for page in client.get_paginator(op).paginate(**kwargs)
                 for item in page.get(key, []) or []]
-    return client.__getattribute__(op)(**kwargs).get(key, []) or []
+    return getattr(client, op)(**kwargs).get(key, []) or []
 
 
 def _code(exc: Exception) -> str:
@@ -89,7 +88,7 @@ def _code(exc: Exception) -> str:
 # tagged ARNs). Discovery order matters only for ctx; deletion order is DELETE_ORDER.
 class Sweep:
     def __init__(self, clients: AwsClients, suffix: str, log: Callable[[str], None] = print):
-        if not _SUFFIX_RE.match(suffix) or len(suffix) < MIN_SUFFIX:
+        if not is_suffix_shape(suffix) or len(suffix) < MIN_SUFFIX:
             raise SweepRefused(f"--suffix {suffix!r}: give the run's suffix (lowercase letters, "
                                f"digits, single hyphens, at least {MIN_SUFFIX} characters): a "
                                "shorter one would match resources of other runs")
@@ -350,18 +349,14 @@ def find_database(s: Sweep, out: list[Found]) -> None:
         if why:
             out.append(Found("rds subnet group", g["DBSubnetGroupName"], g["DBSubnetGroupName"],
                              why, arn=g.get("DBSubnetGroupArn", "")))
-    for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]:
-        name = g["DBClusterParameterGroupName"]
-        why = None if name.startswith("default.") else s.hit(
-            name, arn=g.get("DBClusterParameterGroupArn", ""))
-        if why:
-            out.append(Found("rds cluster parameter group", name, name, why,
-                             arn=g.get("DBClusterParameterGroupArn", "")))
-    for g in rds.describe_db_parameter_groups()["DBParameterGroups"]:
-        name = g["DBParameterGroupName"]
-        why = None if name.startswith("default.") else s.hit(name, arn=g.get("DBParameterGroupArn", ""))
-        if why:
-            out.append(Found("rds parameter group", name, name, why, arn=g.get("DBParameterGroupArn", "")))
+    for kind, op, prefix in (("rds cluster parameter group", "describe_db_cluster_parameter_groups",
+                              "DBClusterParameterGroup"),
+                             ("rds parameter group", "describe_db_parameter_groups", "DBParameterGroup")):
+        for g in getattr(rds, op)()[prefix + "s"]:
+            name, arn = g[prefix + "Name"], g.get(prefix + "Arn", "")
+            why = None if name.startswith("default.") else s.hit(name, arn=arn)  # AWS's own
+            if why:
+                out.append(Found(kind, name, name, why, arn=arn))
 
 
 @finder

@@ -6,6 +6,7 @@ mode). Output goes straight to ``logs/NNN-<cmd>.log``; the terminal gets progres
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from typing import Any
 from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt,
                       wait_exponential)
 
+from harness.aws_clients import SANDBOX_CREDENTIALS
 from harness.progress import Progress
 from harness.workdir import StackWorkdir
 
@@ -61,6 +63,44 @@ def terraform_binary() -> str:
     if not found:
         raise TerraformError(INSTALL_HELP, Path("-"))
     return found
+
+
+def terraform_env(cli_config: Path, sandbox_region: str | None = None) -> dict[str, str]:
+    """The environment of every terraform subprocess we start: the offline mirror's CLI
+    config, no prompts, no checkpoint call, and never TF_LOG (debug logs print request
+    bodies, secrets included). With ``sandbox_region`` moto's test credentials replace the
+    caller's, in our own subprocesses only."""
+    env = dict(os.environ)
+    env.pop("TF_LOG", None)
+    env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
+               CHECKPOINT_DISABLE="1")
+    if sandbox_region:
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            env.pop(key, None)
+        env.update(AWS_ACCESS_KEY_ID=SANDBOX_CREDENTIALS["aws_access_key_id"],
+                   AWS_SECRET_ACCESS_KEY=SANDBOX_CREDENTIALS["aws_secret_access_key"],
+                   AWS_DEFAULT_REGION=sandbox_region, AWS_REGION=sandbox_region)
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def version_json() -> str:
+    """`terraform version -json` as printed ("" without terraform): cache keys hash it."""
+    if shutil.which("terraform") is None:
+        return ""
+    return subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
+
+
+def version() -> str:
+    """The terraform version number, "not installed", or the raw text if it is not JSON."""
+    out = version_json()
+    if not out:
+        return "not installed"
+    try:
+        return json.loads(out)["terraform_version"]
+    except (ValueError, KeyError):
+        return out
 
 
 def _tail(path: Path, lines: int = 30, width: int = 400) -> str:

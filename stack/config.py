@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlparse
 
 from stack.naming import Naming, name_violations
 
@@ -157,6 +156,12 @@ class StackConfig:
                 "CostCenter": self.cost_center}
 
 
+def is_suffix_shape(suffix: str) -> bool:
+    """Lowercase letters, digits and single hyphens, not starting or ending with a hyphen:
+    the one rule for an environment suffix (the config, the plugin's options, the sweeper)."""
+    return bool(_SUFFIX_RE.match(suffix)) and not suffix.endswith("-")
+
+
 def _violations(c: StackConfig):
     if not isinstance(c.environment, str) or not _ENV_RE.match(c.environment):
         yield (f"environment={c.environment!r}: 1-10 lowercase letters and digits, "
@@ -164,7 +169,7 @@ def _violations(c: StackConfig):
     suffix = c.environment_suffix
     if not isinstance(suffix, str) or not suffix:
         yield "environment_suffix is empty: give 1+ lowercase letters, digits or single hyphens"
-    elif not _SUFFIX_RE.match(suffix) or suffix.endswith("-"):
+    elif not is_suffix_shape(suffix):
         yield (f"environment_suffix={suffix!r}: only lowercase letters, digits and single "
                "hyphens, not starting or ending with a hyphen")
     elif _ENV_RE.match(c.environment or ""):

@@ -1,7 +1,6 @@
 """The AWS provider: default tags everywhere, and sandbox endpoints only in sandbox mode."""
 from __future__ import annotations
 
-from constructs import Construct
 from cdktf import LocalBackend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 

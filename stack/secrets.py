@@ -10,7 +10,6 @@ local) state: see README, "Secrets and state".
 from __future__ import annotations
 
 import importlib.util
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path

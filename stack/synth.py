@@ -1,7 +1,7 @@
 """Synthesize the stack for a given config in a child process, and find its JSON.
 
-A child process keeps the jsii/node runtime (and its ~7 s import, see bindings.py) out of the caller,
-so pytest, the plugin and bench scripts all share one path to the Terraform JSON.
+A child process keeps the jsii/node runtime (and its ~7 s import, see bindings.py) out of
+the caller, so pytest, the plugin and bench scripts all share one path to the Terraform JSON.
 """
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ before the fault, layer 2 (log group, topic, security group) only after it.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import signal
@@ -30,7 +29,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -40,11 +38,12 @@ from harness.aws_clients import AwsClients
 from harness.leftovers import leftovers
 from harness.sweep import Sweep
 from harness.workdir import StackWorkdir
+from tests.component import child_pytest
+from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, workdir
 from tests.component.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.component
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LAYER1 = ("aws_s3_bucket.b", "aws_ssm_parameter.p", "aws_iam_role.r")
 LAYER2 = ("aws_cloudwatch_log_group.g", "aws_sns_topic.t", "aws_security_group.sg")
 
@@ -116,31 +115,13 @@ CONFTEST = textwrap.dedent('''
         return path
 ''')
 
-PYTEST_INI = "[pytest]\nmarkers =\n    integration: deployed stack\n    live: real AWS only\n"
-
-
 def make_project(tmp_path: Path, tests: str) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "conftest.py").write_text(CONFTEST)
-    (project / "pytest.ini").write_text(PYTEST_INI)
-    (project / "test_faulty.py").write_text(textwrap.dedent(tests))
-    return project
-
-
-def pytest_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    for key in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "STACK_CONFIG"):
-        env.pop(key, None)
-    env.update(extra)
-    return env
+    return child_pytest.make_project(tmp_path, CONFTEST, tests, "test_faulty.py")
 
 
 def start_pytest(project: Path, *args: str, **env: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
-                            cwd=project, env=pytest_env(**env), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(pytest_command("-rA", *args), cwd=project, env=pytest_env(**env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def finish(proc: subprocess.Popen, timeout: float) -> str:
@@ -162,14 +143,6 @@ def wait_for(condition, proc: subprocess.Popen, what: str, timeout: float = 360)
             out = proc.communicate()[0]
             pytest.fail(f"{what} never happened (exit {proc.returncode}):\n{out[-3000:]}")
         time.sleep(0.2)
-
-
-def new_suffix(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex[:6]
-
-
-def workdir(project: Path, suffix: str) -> StackWorkdir:
-    return StackWorkdir(project / ".stack-work", suffix)
 
 
 def events(wd: StackWorkdir) -> list[str]:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -22,10 +20,11 @@ from harness import sandbox
 from harness.progress import Progress
 from harness.terraform import Terraform, TerraformError, TransientTerraformError
 from harness.workdir import StackWorkdir
+from tests.component import child_pytest
+from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, workdir
 
 pytestmark = pytest.mark.component
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET_MARK = "sekrit-"
 
 # The tiny stack: same provider, mirror, backend and sandbox endpoint handling as the
@@ -63,40 +62,13 @@ TINY_CONFTEST = textwrap.dedent('''
         return path
 ''').replace("SECRET_MARK", SECRET_MARK)
 
-PYTEST_INI = textwrap.dedent("""
-    [pytest]
-    markers =
-        integration: deployed stack
-        live: real AWS only
-""")
-
-
 def make_project(tmp_path: Path, tests: str) -> Path:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "conftest.py").write_text(TINY_CONFTEST)
-    (project / "pytest.ini").write_text(PYTEST_INI)
-    (project / "test_tiny.py").write_text(textwrap.dedent(tests))
-    return project
-
-
-def pytest_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    for key in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "STACK_CONFIG"):
-        env.pop(key, None)
-    env.update(extra)
-    return env
+    return child_pytest.make_project(tmp_path, TINY_CONFTEST, tests, "test_tiny.py")
 
 
 def run_pytest(project: Path, *args: str, timeout: float = 420, **env: str):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", *args],
-                          cwd=project, env=pytest_env(**env), capture_output=True, text=True,
-                          timeout=timeout)
-
-
-def workdir(project: Path, suffix: str) -> StackWorkdir:
-    return StackWorkdir(project / ".stack-work", suffix)
+    return subprocess.run(pytest_command("-rA", *args), cwd=project, env=pytest_env(**env),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def counts(wd: StackWorkdir) -> dict[str, int]:
@@ -104,10 +76,6 @@ def counts(wd: StackWorkdir) -> dict[str, int]:
     for e in wd.events():
         out[e["event"]] = out.get(e["event"], 0) + 1
     return out
-
-
-def new_suffix(prefix: str) -> str:
-    return prefix + uuid.uuid4().hex[:6]
 
 
 def assert_no_secret(project: Path, wd: StackWorkdir, proc) -> None:
@@ -139,8 +107,8 @@ def test_xdist_deploys_once_and_destroys_once_after_the_last_test(tmp_path):
     project = make_project(tmp_path, XDIST_TESTS)
     suffix = new_suffix("xd")
     started = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2",
-                             "--stack-suffix", suffix], cwd=project, env=pytest_env(),
+    proc = subprocess.Popen(pytest_command("-n", "2", "--stack-suffix", suffix),
+                            cwd=project, env=pytest_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate(timeout=420)
     assert proc.returncode == 0, out[-3000:] + err[-3000:]

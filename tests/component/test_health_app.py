@@ -20,7 +20,6 @@ import time
 import uuid
 
 import boto3
-import pymysql
 import pytest
 import requests
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 
 import pytest
 
@@ -42,20 +41,20 @@ def background_checks(tmp_path_factory):
 @pytest.fixture(scope="session")
 def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJson]:
     root = tmp_path_factory.mktemp("synth")
-    configs = {"production": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
+    configs = {"prod": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
     # STACK_SYNTH_CACHE=off forces a fresh synth (what CI and the benchmark's cold run do).
     cache = (None if os.environ.get("STACK_SYNTH_CACHE") == "off"
              else SynthCache(default_cache_dir(PROJECT_ROOT)))
     paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache)
     docs = {name: TfJson(path) for name, path in zip(configs, paths)}
     needed = {name for item in request.session.items for name in item.fixturenames}
-    background_checks.start(needed, {"prod": docs["production"], **docs})
+    background_checks.start(needed, docs)
     return docs
 
 
 @pytest.fixture(scope="session")
 def prod(synthesized) -> TfJson:
-    return synthesized["production"]
+    return synthesized["prod"]
 
 
 @pytest.fixture(scope="session")

@@ -18,11 +18,11 @@ import os
 import shutil
 import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
 from pathlib import Path
 
 from evidence import checkov_gate
 from harness.mirror import require_mirror, write_cli_config
+from harness.terraform import terraform_env, version_json
 from stack.synth import PROJECT_ROOT
 from stack.synth_cache import default_cache_dir
 
@@ -33,16 +33,10 @@ VALIDATE_FIXTURE = "validations"
 GATE_FIXTURE = "policy_gate"
 
 
-@lru_cache(maxsize=1)
-def terraform_version() -> str:
-    return subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
-
-
 def _validated_marker(json_text: str, mirror: Path) -> Path | None:
     if os.environ.get("STACK_SYNTH_CACHE") == "off":
         return None
-    key = "\0".join([json_text, terraform_version(), str(mirror)])
+    key = "\0".join([json_text, version_json(), str(mirror)])
     return default_cache_dir(PROJECT_ROOT) / "validated" / hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -52,8 +46,7 @@ def validate(stack_dir: Path, workdir: Path, mirror: Path, json_text: str) -> st
     if marker is not None and marker.is_file():
         return marker.read_text()
     shutil.copytree(stack_dir, workdir)
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1",
-           "TF_CLI_CONFIG_FILE": str(write_cli_config(workdir / "terraform.rc", mirror))}
+    env = terraform_env(write_cli_config(workdir / "terraform.rc", mirror))
     # Lower priority: the gate's plan is the suite's critical path; validates fill its gaps.
     nice = ["nice", "-n", "10"] if shutil.which("nice") else []
     out = []
@@ -98,7 +91,7 @@ class BackgroundChecks:
         try:
             self.gate.result()
         except checkov_gate.GateError as exc:
-            if str(exc).startswith("terraform plan failed"):
+            if exc.step == "plan":
                 return str(exc)           # the validate walk or the plan refused the JSON
             return validate(*validate_args)  # the gate broke elsewhere: validate on its own
         return VALID + BY_GATE

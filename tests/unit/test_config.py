@@ -1,5 +1,4 @@
 """Bad input: every invalid setting is a clear error naming it, before anything is synthesized."""
-import dataclasses
 import json
 import subprocess
 import sys

@@ -1,0 +1,46 @@
+"""Child pytest sessions for the harness's component tests: a throwaway project that loads
+the plugin, the environment it runs in, and where its workdir lands."""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+from harness.workdir import StackWorkdir
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PYTEST_INI = "[pytest]\nmarkers =\n    integration: deployed stack\n    live: real AWS only\n"
+
+
+def make_project(tmp_path: Path, conftest: str, tests: str, test_file: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "conftest.py").write_text(conftest)
+    (project / "pytest.ini").write_text(PYTEST_INI)
+    (project / test_file).write_text(textwrap.dedent(tests))
+    return project
+
+
+def pytest_env(**extra: str) -> dict[str, str]:
+    """The caller's environment, the project importable, and nothing of the outer session
+    (its addopts, its xdist worker id, its stack config) leaking into the child."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    for key in ("PYTEST_ADDOPTS", "PYTEST_XDIST_WORKER", "STACK_CONFIG"):
+        env.pop(key, None)
+    env.update(extra)
+    return env
+
+
+def pytest_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args]
+
+
+def workdir(project: Path, suffix: str) -> StackWorkdir:
+    return StackWorkdir(project / ".stack-work", suffix)
+
+
+def new_suffix(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:6]
