@@ -34,10 +34,20 @@ def _lazy_submodule(name: str) -> types.ModuleType:
         raise AttributeError(f"module {PACKAGE!r} has no attribute {name!r}") from None
 
 
+def full_import_requested() -> bool:
+    """STACK_FULL_PROVIDER_IMPORT: "1" full, unset/""/"0" lean; anything else is an error
+    (a "true" or "yes" silently meaning lean would make a comparison prove nothing)."""
+    value = os.environ.get(FULL_IMPORT_ENV, "")
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{FULL_IMPORT_ENV}={value!r}: use 1 for the provider package's own "
+                         "import, or 0 / unset for the lean one")
+    return value == "1"
+
+
 def use_lean_provider_package() -> str:
     """Install the lean package module unless the package is already imported or the full
     import is asked for. Returns which one the process will use: "lean" or "full"."""
-    if os.environ.get(FULL_IMPORT_ENV) == "1":
+    if full_import_requested():
         return "full"
     current = sys.modules.get(PACKAGE)
     if current is not None:

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from stack.bindings import use_lean_provider_package
+from stack.bindings import full_import_requested, use_lean_provider_package
 from stack.config import ConfigError, load_config
 
 
@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     jobs = ([(job["config"], job["outdir"]) for job in json.loads(Path(args.batch).read_text())]
             if args.batch else [(args.config, args.outdir)])
+    try:
+        full_import_requested()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         configs = [(load_config(config), outdir) for config, outdir in jobs]
     except ConfigError as exc:

@@ -65,6 +65,17 @@ def test_lean_package_loads_no_submodule_until_one_is_named():
     assert lines[1].startswith("AttributeError") and "no_such_resource" in lines[1]
 
 
+def test_a_bad_full_import_setting_is_refused_before_anything_is_imported(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text("{}")
+    proc = subprocess.run([sys.executable, "-m", "stack.cli", "--config", str(config),
+                           "--outdir", str(tmp_path / "out")], cwd=PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=60, env={**child_env(), FULL_IMPORT_ENV: "yes"})
+    assert proc.returncode == 2, proc.stderr
+    assert f"{FULL_IMPORT_ENV}='yes'" in proc.stderr and "use 1" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_full_import_is_kept_when_asked_for():
     proc = _probe("from stack.bindings import use_lean_provider_package as lean; print(lean())",
                   **{FULL_IMPORT_ENV: "1"})
