@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from harness import mirror, sandbox
+from tests.component.child_pytest import pytest_command, pytest_env
 
 pytestmark = pytest.mark.component
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 TESTS = '''
     import pytest
@@ -58,14 +58,9 @@ def fake_terraform(project: Path) -> Path:
 
 
 def run(project: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = dict(os.environ)
-    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                           full_env.get("PYTHONPATH")]))
-    full_env.pop("STACK_CONFIG", None)
-    full_env["PATH"] = f"{fake_terraform(project)}{os.pathsep}{full_env.get('PATH', '')}"
-    full_env.update(env)
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=project, env=full_env, capture_output=True, text=True, timeout=120)
+    path = f"{fake_terraform(project)}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(pytest_command(*args), cwd=project, env=pytest_env(**{"PATH": path, **env}),
+                          capture_output=True, text=True, timeout=120)
 
 
 def nothing_created(project: Path) -> bool:
@@ -146,14 +141,10 @@ RUNNER = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def bad_option_results(tmp_path_factory) -> dict[int, dict]:
     project = make_bad_input_project(tmp_path_factory.mktemp("options"))
-    full_env = dict(os.environ)
-    full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT),
-                                                           full_env.get("PYTHONPATH")]))
-    full_env.pop("STACK_CONFIG", None)
-    full_env["PATH"] = f"{fake_terraform(project)}{os.pathsep}{full_env.get('PATH', '')}"
+    path = f"{fake_terraform(project)}{os.pathsep}{os.environ.get('PATH', '')}"
     cases = json.dumps([[args, env] for args, env, _ in BAD_OPTIONS])
     proc = subprocess.run([sys.executable, "-c", RUNNER, str(project), cases], cwd=project,
-                          env=full_env, capture_output=True, text=True, timeout=180)
+                          env=pytest_env(PATH=path), capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return dict(enumerate(json.loads(proc.stdout.strip().splitlines()[-1])))
 
