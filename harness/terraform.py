@@ -46,6 +46,13 @@ TRANSIENT_PATTERNS = tuple(re.compile(p, re.I) for p in (
 # On real AWS the destroy keeps terraform's refresh: drift is real there.
 SANDBOX_DESTROY_FLAGS = ("-refresh=false",)
 
+# Go's collector for terraform and the provider it starts (the variable is inherited). The
+# provider builds ~1,500 resource schemas in every process it is started in, and at the
+# default (100) the collector runs through it again and again: a cold unit run's terraform
+# CPU fell 71 -> 58 s and its wall 54.6 -> 48.9 s (2 runs each, 2 cores) at 400, peak memory
+# per process ~330 -> ~540 MB. A GOGC the caller set is kept.
+GO_GC_PERCENT = "400"
+
 
 class TerraformError(RuntimeError):
     def __init__(self, message: str, log: Path, transient: bool = False):
@@ -67,13 +74,14 @@ def terraform_binary() -> str:
 
 def terraform_env(cli_config: Path, sandbox_region: str | None = None) -> dict[str, str]:
     """The environment of every terraform subprocess we start: the offline mirror's CLI
-    config, no prompts, no checkpoint call, and never TF_LOG (debug logs print request
-    bodies, secrets included). With ``sandbox_region`` moto's test credentials replace the
+    config, no prompts, no checkpoint call, a lazier Go collector (GO_GC_PERCENT), and never
+    TF_LOG (debug logs print request bodies, secrets included). With ``sandbox_region`` moto's test credentials replace the
     caller's, in our own subprocesses only."""
     env = dict(os.environ)
     env.pop("TF_LOG", None)
     env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",
                CHECKPOINT_DISABLE="1")
+    env.setdefault("GOGC", GO_GC_PERCENT)
     if sandbox_region:
         for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             env.pop(key, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -21,6 +22,9 @@ KEYED_DIRS = ("stack", "lambda", "app", "harness")
 KEYED_FILES = ("requirements.txt", "cdktf.json")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 KEEP_ENTRIES = 8
+# The cache directory also holds the validate markers, the checkov reports and the test
+# session's bytecode; only synth entries are pruned.
+ENTRY_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def _source_files(root: Path) -> Iterable[Path]:
@@ -80,7 +84,8 @@ class SynthCache:
         self._prune()
 
     def _prune(self) -> None:
-        entries = sorted((p for p in self.directory.iterdir() if p.is_dir()),
+        entries = sorted((p for p in self.directory.iterdir()
+                          if p.is_dir() and ENTRY_NAME.fullmatch(p.name)),
                          key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[KEEP_ENTRIES:]:
             shutil.rmtree(old, ignore_errors=True)
