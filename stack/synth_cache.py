@@ -61,10 +61,13 @@ class SynthCache:
     def entry(self, key: str) -> Path:
         return self.directory / key
 
+    def has(self, key: str) -> bool:
+        return (self.entry(key) / "COMPLETE").is_file()
+
     def restore(self, key: str, outdir: Path) -> bool:
         """Copy a complete cached output into ``outdir``; False when there is none."""
         entry = self.entry(key)
-        if not (entry / "COMPLETE").is_file():
+        if not self.has(key):
             return False
         if outdir.exists():
             shutil.rmtree(outdir)

@@ -6,9 +6,10 @@ import os
 
 import pytest
 
-from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
+from stack.config import (DatabaseSettings, SandboxSettings, StackConfig, TlsSettings,
+                          config_to_mapping)
 from stack.synth import PROJECT_ROOT, synthesize_many
-from stack.synth_cache import SynthCache, default_cache_dir
+from stack.synth_cache import SynthCache, cache_key, default_cache_dir
 from tests.unit.terraform_checks import BackgroundChecks
 from tests.unit.tfjson import TfJson
 
@@ -45,9 +46,11 @@ def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJso
     # STACK_SYNTH_CACHE=off forces a fresh synth (what CI and the benchmark's cold run do).
     cache = (None if os.environ.get("STACK_SYNTH_CACHE") == "off"
              else SynthCache(default_cache_dir(PROJECT_ROOT)))
+    needed = {name for item in request.session.items for name in item.fixturenames}
+    background_checks.get_ready(needed, synth_cached=cache is not None and cache.has(
+        cache_key(PROJECT_ROOT, config_to_mapping(SANDBOX))))
     paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache)
     docs = {name: TfJson(path) for name, path in zip(configs, paths)}
-    needed = {name for item in request.session.items for name in item.fixturenames}
     background_checks.start(needed, docs)
     return docs
 
