@@ -8,7 +8,8 @@ a moto server this script starts on a free 127.0.0.1 port (AWS managed IAM polic
 loaded), a self-signed certificate imported into its ACM, one synth, then `terraform init`
 (offline mirror), `terraform apply -auto-approve`, `terraform destroy -auto-approve`, once
 per variant: `default` (terraform's own settings), `harness` (the extra flags the harness
-passes in the sandbox: harness.terraform.SANDBOX_DESTROY_FLAGS), `pN` (-parallelism=N).
+passes in the sandbox: harness.terraform.SANDBOX_DESTROY_FLAGS), `pN` (-parallelism=N),
+`gcN` (the harness's flags with GOGC=N instead of harness.terraform.GO_GC_PERCENT).
 
 Then `pytest -m integration -p no:cacheprovider -n N` for each N (the plugin starts its own
 moto), each timed, each with its own --stack-workdir so the deploy/destroy counts read from
@@ -147,6 +148,7 @@ class FloorCycle:
     variant: str
     apply_flags: tuple[str, ...] = ()
     destroy_flags: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
     apply: float = 0.0
     destroy: float = 0.0
 
@@ -162,7 +164,9 @@ class FloorCycle:
             return cls(variant, (), HARNESS_DESTROY_FLAGS)
         if variant.startswith("p") and variant[1:].isdigit():
             return cls(variant, (f"-parallelism={variant[1:]}",), (f"-parallelism={variant[1:]}",))
-        raise SystemExit(f"--floor {variant}: use default, harness or pN (-parallelism=N)")
+        if variant.startswith("gc") and variant[2:].isdigit():
+            return cls(variant, (), HARNESS_DESTROY_FLAGS, {"GOGC": variant[2:]})
+        raise SystemExit(f"--floor {variant}: use default, harness, pN (-parallelism=N) or gcN (GOGC=N)")
 
 
 @dataclass
@@ -202,11 +206,13 @@ def measure_floor(tmp: Path, variants: list[FloorCycle], timeout: float) -> Floo
         for cycle in variants:
             apply = [tf, "apply", "-input=false", "-no-color", "-auto-approve", *cycle.apply_flags]
             destroy = [tf, "destroy", "-input=false", "-no-color", "-auto-approve", *cycle.destroy_flags]
+            cycle_env = {**env, **cycle.env}
             cycle.apply = run_bounded(f"floor {cycle.variant}: terraform apply", apply, cwd=tf_dir,
-                                      env=env, log=work / f"apply-{cycle.variant}.log", timeout=timeout)
+                                      env=cycle_env, log=work / f"apply-{cycle.variant}.log", timeout=timeout)
             result.resources = len(resources_in(state))
             cycle.destroy = run_bounded(f"floor {cycle.variant}: terraform destroy", destroy, cwd=tf_dir,
-                                        env=env, log=work / f"destroy-{cycle.variant}.log", timeout=timeout)
+                                        env=cycle_env, log=work / f"destroy-{cycle.variant}.log",
+                                        timeout=timeout)
             result.cycles.append(cycle)
             say(f"floor {cycle.variant}: apply {cycle.apply:.1f}s + destroy {cycle.destroy:.1f}s "
                 f"= {cycle.total:.1f}s ({result.resources} resources)")
@@ -354,7 +360,8 @@ def main() -> int:
     parser.add_argument("--workers", default="0,2,4", help="pytest-xdist -n values (default 0,2,4)")
     parser.add_argument("--floor", default=None,
                         help="floor variants, comma-separated: default (terraform's settings), "
-                             "harness (the harness's sandbox flags), pN (-parallelism=N); "
+                             "harness (the harness's sandbox flags), pN (-parallelism=N), "
+                             "gcN (harness flags, GOGC=N); "
                              "default: default,harness (just default when the harness adds none)")
     parser.add_argument("--step-timeout", type=float, default=1200,
                         help="hard bound in seconds for each terraform call and each pytest run")
