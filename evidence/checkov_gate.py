@@ -326,9 +326,9 @@ def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
     Suppressions are not part of the key: they are applied afresh to the cached report,
     so a reviewed change to the suppression file takes effect without a new plan.
     """
-    if os.environ.get("STACK_SYNTH_CACHE") == "off":
+    from stack.synth_cache import caching_off, default_cache_dir
+    if caching_off():
         return None
-    from stack.synth_cache import default_cache_dir
     tf_version = version_json()
     digest = hashlib.sha256()
     for part in ((stack_dir / "cdk.tf.json").read_bytes(), checkov_version(root).encode(),

@@ -49,9 +49,20 @@ def cache_key(root: Path, config: dict[str, Any]) -> str:
     return digest.hexdigest()[:32]
 
 
+# STACK_SYNTH_CACHE: unset or a switch word for on, a switch word for off, or the directory.
+# A word is never taken for a directory ("on" used to become ./on).
+OFF_WORDS = {"off", "0", "false", "no"}
+ON_WORDS = {"", "on", "1", "true", "yes"}
+
+
+def caching_off() -> bool:
+    """STACK_SYNTH_CACHE=off: no synth cache, validate verdict, scan report or bytecode."""
+    return os.environ.get("STACK_SYNTH_CACHE", "").strip().lower() in OFF_WORDS
+
+
 def default_cache_dir(root: Path) -> Path:
-    value = os.environ.get("STACK_SYNTH_CACHE")
-    return Path(value) if value and value != "off" else root / ".synth-cache"
+    value = os.environ.get("STACK_SYNTH_CACHE", "").strip()
+    return root / ".synth-cache" if value.lower() in OFF_WORDS | ON_WORDS else Path(value)
 
 
 class SynthCache:

@@ -8,16 +8,15 @@ caller chose (PYTHONPYCACHEPREFIX) is left alone.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-from stack.synth_cache import default_cache_dir
+from stack.synth_cache import caching_off, default_cache_dir
 
 
 def keep_bytecode_out_of_the_tree(project_root: Path) -> Path | None:
     """Redirect and enable bytecode writing; returns the directory, None when nothing changed."""
-    if not sys.dont_write_bytecode or sys.pycache_prefix or os.environ.get("STACK_SYNTH_CACHE") == "off":
+    if not sys.dont_write_bytecode or sys.pycache_prefix or caching_off():
         return None
     prefix = (default_cache_dir(project_root) / "bytecode").resolve()
     sys.pycache_prefix = str(prefix)

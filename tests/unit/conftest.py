@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import pytest
 
 from stack.config import (DatabaseSettings, SandboxSettings, StackConfig, TlsSettings,
                           config_to_mapping)
 from stack.synth import PROJECT_ROOT, synthesize_many
-from stack.synth_cache import SynthCache, cache_key, default_cache_dir
+from stack.synth_cache import SynthCache, cache_key, caching_off, default_cache_dir
 from tests.unit.terraform_checks import BackgroundChecks
 from tests.unit.tfjson import TfJson
 
@@ -43,9 +42,8 @@ def background_checks(tmp_path_factory):
 def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJson]:
     root = tmp_path_factory.mktemp("synth")
     configs = {"prod": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
-    # STACK_SYNTH_CACHE=off forces a fresh synth (what CI and the benchmark's cold run do).
-    cache = (None if os.environ.get("STACK_SYNTH_CACHE") == "off"
-             else SynthCache(default_cache_dir(PROJECT_ROOT)))
+    # STACK_SYNTH_CACHE=off forces a fresh synth (what the benchmark's cold run does).
+    cache = None if caching_off() else SynthCache(default_cache_dir(PROJECT_ROOT))
     needed = {name for item in request.session.items for name in item.fixturenames}
     background_checks.get_ready(needed, synth_cached=cache is not None and cache.has(
         cache_key(PROJECT_ROOT, config_to_mapping(SANDBOX))))

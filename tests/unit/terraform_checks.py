@@ -14,7 +14,6 @@ run cost ~12 CPU-seconds the gate was waiting for.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +23,7 @@ from evidence import checkov_gate
 from harness.mirror import require_mirror, write_cli_config
 from harness.terraform import terraform_env, version_json
 from stack.synth import PROJECT_ROOT
-from stack.synth_cache import default_cache_dir
+from stack.synth_cache import caching_off, default_cache_dir
 
 VALIDATED = ("prod", "imported", "sandbox")
 VALID = "Success! The configuration is valid."
@@ -34,7 +33,7 @@ GATE_FIXTURE = "policy_gate"
 
 
 def _validated_marker(json_text: str, mirror: Path) -> Path | None:
-    if os.environ.get("STACK_SYNTH_CACHE") == "off":
+    if caching_off():
         return None
     key = "\0".join([json_text, version_json(), str(mirror)])
     return default_cache_dir(PROJECT_ROOT) / "validated" / hashlib.sha256(key.encode()).hexdigest()[:32]

@@ -2,11 +2,13 @@
 import contextlib
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from stack.synth import PROJECT_ROOT
-from stack.synth_cache import KEEP_ENTRIES, KEYED_DIRS, KEYED_FILES, SynthCache, cache_key
+from stack.synth_cache import (KEEP_ENTRIES, KEYED_DIRS, KEYED_FILES, SynthCache, cache_key,
+                               caching_off, default_cache_dir)
 
 pytestmark = pytest.mark.unit
 
@@ -99,3 +101,19 @@ def test_pruning_keeps_the_newest_entries_and_whatever_else_shares_the_directory
     cache.store(keys[-1], out)  # prunes once more, now that the times are ordered
     kept = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert kept == sorted(keys[-KEEP_ENTRIES:] + ["checkov", "validated", "bytecode"])
+
+
+@pytest.mark.parametrize("value,off,where", [
+    (None, False, "default"), ("", False, "default"), ("on", False, "default"),
+    ("1", False, "default"), ("TRUE", False, "default"), ("yes", False, "default"),
+    ("off", True, "default"), ("0", True, "default"), ("False", True, "default"),
+    ("no", True, "default"), ("/var/cache/stack", False, "/var/cache/stack")])
+def test_the_switch_reads_words_as_words_and_anything_else_as_the_directory(
+        monkeypatch, tmp_path, value, off, where):
+    if value is None:
+        monkeypatch.delenv("STACK_SYNTH_CACHE", raising=False)
+    else:
+        monkeypatch.setenv("STACK_SYNTH_CACHE", value)
+    assert caching_off() is off
+    expected = tmp_path / ".synth-cache" if where == "default" else Path(where)
+    assert default_cache_dir(tmp_path) == expected
