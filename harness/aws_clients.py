@@ -42,3 +42,11 @@ class AwsClients:
         if service in names:
             return self.client(service.rstrip("_"))
         raise AttributeError(f"AwsClients has no client {service!r}; use .client({service!r})")
+
+
+@functools.lru_cache(maxsize=None)
+def clients_for(region: str, endpoint: str | None = None) -> AwsClients:
+    """One AwsClients per target for the whole process. Each boto3 session parses a service's
+    model again (~0.35 s a service here): the destroy's certificate delete and leftover check
+    used to make fresh sessions and re-read ~10 models the tests had already loaded."""
+    return AwsClients(region, endpoint=endpoint)

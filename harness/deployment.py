@@ -17,7 +17,7 @@ from typing import Any, Callable
 from stack.config import ConfigError, StackConfig, config_from_mapping, read_config_file
 
 from harness import certs, mirror, sandbox
-from harness.aws_clients import AwsClients
+from harness.aws_clients import AwsClients, clients_for
 from harness.leftovers import leftovers
 from harness.progress import Progress
 from harness.terraform import SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_env
@@ -110,7 +110,7 @@ class DeployedStack:
     resources: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.clients = AwsClients(self.region, endpoint=self.endpoint)
+        self.clients = clients_for(self.region, self.endpoint)
 
     @property
     def is_sandbox(self) -> bool:
@@ -165,7 +165,7 @@ class Deployer:
                          destroy_flags=SANDBOX_DESTROY_FLAGS if record.get("target") == "sandbox" else ())
 
     def _clients(self, record: dict[str, Any]) -> AwsClients:
-        return AwsClients(record.get("region", "us-east-1"), endpoint=record.get("endpoint"))
+        return clients_for(record.get("region", "us-east-1"), record.get("endpoint"))
 
     # ---------------------------------------------------------------- deploy
     def deploy(self) -> DeployedStack:
@@ -202,7 +202,7 @@ class Deployer:
         except mirror.MirrorError as exc:
             raise DeployError(str(exc)) from None
         if not self.opts.is_sandbox:
-            account = AwsClients(cfg.region).account_id()
+            account = clients_for(cfg.region).account_id()
             if account not in cfg.allowed_account_ids:
                 raise DeployError(
                     f"refusing to deploy: the caller's credentials are for account {account}, "
