@@ -382,6 +382,7 @@ def main() -> int:
     runs: list[PytestRun] = []
     tmp = Path(tempfile.mkdtemp(prefix="sandbox-cycle-"))
     say(f"logs and workdirs in {tmp}")
+    interrupted = False
     try:
         if args.only != "integration":
             floor = measure_floor(tmp, variants, args.step_timeout)
@@ -389,6 +390,7 @@ def main() -> int:
             for n in workers:
                 runs.append(measure_integration(tmp, n, args.pytest_args, args.step_timeout))
     except KeyboardInterrupt:
+        interrupted = True
         say("interrupted: cleaned up; partial results follow")
     finally:
         if args.keep_logs:
@@ -397,7 +399,7 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     report(floor, runs, load, args.pytest_args)
     bad = [r for r in runs if r.error or (r.deploys, r.destroys) != (1, 1)]
-    return 1 if bad else 0
+    return 130 if interrupted else 1 if bad else 0  # partial results are not a pass
 
 
 if __name__ == "__main__":
