@@ -2,8 +2,8 @@
 
 They are the slow part of the unit suite (a cold run: ~16 s of validate, ~35 s of plan +
 show + checkov, against ~9 s of synth) and need nothing but the JSON, so the session starts
-them in background threads right after the synth (checkov's own imports even before it), for the selected tests that need them
-only, and the ~240 JSON assertions run meanwhile. Each check keeps its content-keyed cache:
+them in background threads right after the synth (checkov's own imports even before it),
+for the selected tests that need them only, and the ~240 JSON assertions run meanwhile. Each check keeps its content-keyed cache:
 validating or scanning identical input with identical tools proves nothing new.
 
 When the gate runs, the sandbox JSON is not validated a second time: `terraform plan` starts
