@@ -298,13 +298,17 @@ class CheckovProcess:
             self.proc.communicate()
 
 
-def scan(plan_file: Path, root: Path = PROJECT_ROOT, timeout: float = 600,
-         checkov: CheckovProcess | None = None) -> dict[str, Any]:
+def scan_args(plan_file: Path) -> list[str]:
     # --soft-fail: findings are judged here against the suppressions; a non-zero exit then
     # means checkov itself broke.
-    returncode, stdout, stderr = (checkov or CheckovProcess(root)).scan(
-        ["-f", str(plan_file), "--framework", "terraform_plan", "--skip-download", "--soft-fail",
-         "--compact", "-o", "json"], timeout)
+    return ["-f", str(plan_file), "--framework", "terraform_plan", "--skip-download",
+            "--soft-fail", "--compact", "-o", "json"]
+
+
+def scan(plan_file: Path, root: Path = PROJECT_ROOT, timeout: float = 600,
+         checkov: CheckovProcess | None = None) -> dict[str, Any]:
+    returncode, stdout, stderr = (checkov or CheckovProcess(root)).scan(scan_args(plan_file),
+                                                                        timeout)
     if returncode != 0:
         raise GateError(f"checkov exited {returncode}; stderr:\n{stderr[-3000:]}")
     try:

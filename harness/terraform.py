@@ -75,8 +75,8 @@ def terraform_binary() -> str:
 def terraform_env(cli_config: Path, sandbox_region: str | None = None) -> dict[str, str]:
     """The environment of every terraform subprocess we start: the offline mirror's CLI
     config, no prompts, no checkpoint call, a lazier Go collector (GO_GC_PERCENT), and never
-    TF_LOG (debug logs print request bodies, secrets included). With ``sandbox_region`` moto's test credentials replace the
-    caller's, in our own subprocesses only."""
+    TF_LOG (debug logs print request bodies, secrets included). With ``sandbox_region``
+    moto's test credentials replace the caller's, in our own subprocesses only."""
     env = dict(os.environ)
     env.pop("TF_LOG", None)
     env.update(TF_CLI_CONFIG_FILE=str(cli_config), TF_IN_AUTOMATION="1", TF_INPUT="0",

@@ -11,9 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from stack.config import StackConfig, config_to_mapping
-from stack.synth_cache import SynthCache, cache_key
+from stack.synth_cache import SynthCache, cache_key, source_hashes
 
 STACK_NAME = "platform"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,18 +45,23 @@ def synthesize(cfg: StackConfig, outdir: Path, timeout: float = 300) -> Path:
 
 
 def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
-                    cache: SynthCache | None = None) -> list[Path]:
+                    cache: SynthCache | None = None,
+                    before_synth: Callable[[list[StackConfig]], None] | None = None) -> list[Path]:
     """Several configs in one child process: the binding import is paid once.
 
     With ``cache``, outputs whose inputs are unchanged are copied instead of synthesized.
+    ``before_synth`` is told which configs are about to be synthesized (none: not called).
     """
+    sources = source_hashes(PROJECT_ROOT) if cache else None
     pending = []
     for cfg, outdir in jobs:
         outdir = Path(outdir).resolve()
-        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg)) if cache else None
+        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg), sources) if cache else None
         if not (cache and cache.restore(key, outdir)):
             pending.append((cfg, outdir, key))
     if pending:
+        if before_synth is not None:
+            before_synth([cfg for cfg, _, _ in pending])
         _synthesize_in_child([(cfg, outdir) for cfg, outdir, _ in pending], timeout)
         if cache:
             for _, outdir, key in pending:

@@ -39,13 +39,20 @@ def _source_files(root: Path) -> Iterable[Path]:
             yield root / name
 
 
-def cache_key(root: Path, config: dict[str, Any]) -> str:
+def source_hashes(root: Path) -> list[tuple[bytes, bytes]]:
+    """(relative path, SHA-256) of every keyed file: read once for all configs of a batch."""
+    return [(str(path.relative_to(root)).encode(), hashlib.sha256(path.read_bytes()).digest())
+            for path in _source_files(root)]
+
+
+def cache_key(root: Path, config: dict[str, Any],
+              sources: list[tuple[bytes, bytes]] | None = None) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(config, sort_keys=True).encode())
     digest.update(sys.version.encode())
-    for path in _source_files(root):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name, file_hash in source_hashes(root) if sources is None else sources:
+        digest.update(name + b"\0")
+        digest.update(file_hash)
     return digest.hexdigest()[:32]
 
 

@@ -51,9 +51,8 @@ def plan_file(tmp_path):
 
 def test_a_scan_through_the_process_reports_what_the_command_line_reports(plan_file):
     binary = checkov_gate.checkov_binary()  # missing: a GateError that says to run bin/setup
-    cli = subprocess.run([str(binary), "-f", str(plan_file), "--framework", "terraform_plan",
-                          "--skip-download", "--soft-fail", "--compact", "-o", "json"],
-                         capture_output=True, text=True, env=checkov_gate.checkov_env(), timeout=300)
+    cli = subprocess.run([str(binary), *checkov_gate.scan_args(plan_file)], capture_output=True,
+                         text=True, env=checkov_gate.checkov_env(), timeout=300)
     assert cli.returncode == 0, cli.stderr[-2000:]
     expected = json.loads(cli.stdout)
 

@@ -5,10 +5,9 @@ import dataclasses
 
 import pytest
 
-from stack.config import (DatabaseSettings, SandboxSettings, StackConfig, TlsSettings,
-                          config_to_mapping)
+from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
 from stack.synth import PROJECT_ROOT, synthesize_many
-from stack.synth_cache import SynthCache, cache_key, caching_off, default_cache_dir
+from stack.synth_cache import SynthCache, caching_off, default_cache_dir
 from tests.unit.terraform_checks import BackgroundChecks
 from tests.unit.tfjson import TfJson
 
@@ -45,9 +44,9 @@ def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJso
     # STACK_SYNTH_CACHE=off forces a fresh synth (what the benchmark's cold run does).
     cache = None if caching_off() else SynthCache(default_cache_dir(PROJECT_ROOT))
     needed = {name for item in request.session.items for name in item.fixturenames}
-    background_checks.get_ready(needed, synth_cached=cache is not None and cache.has(
-        cache_key(PROJECT_ROOT, config_to_mapping(SANDBOX))))
-    paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache)
+    paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache,
+                            before_synth=lambda pending: background_checks.get_ready(
+                                needed, sandbox_is_new=any(cfg is SANDBOX for cfg in pending)))
     docs = {name: TfJson(path) for name, path in zip(configs, paths)}
     background_checks.start(needed, docs)
     return docs
