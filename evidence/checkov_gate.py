@@ -1,7 +1,7 @@
 """Policy gate: checkov on ``terraform show -json`` of the sandbox stack's plan, offline.
 
-The plan runs against a moto server on a free loopback port (no cloud, no credentials but
-moto's), with the provider from the offline mirror. checkov lives in its own venv
+The plan (evidence/gate_plan.py) runs against a moto server on a free loopback port (no
+cloud, no credentials but moto's), with the provider from the offline mirror. checkov lives in its own venv
 (.venv-checkov, made by evidence/install_checkov.sh) because its pins fight the project's.
 Every failed check must be matched by a reviewed entry of checkov_suppressions.yaml; those
 are counted as suppressed, and an entry that no longer matches anything fails the gate so
@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -23,8 +22,8 @@ from typing import Any
 import yaml
 
 from evidence.catalogue import SAFE_LOADER
-from harness import mirror, sandbox
-from harness.terraform import terraform_env, version_json
+from evidence.gate_plan import GateError, GatePlan, planned_resource_count
+from harness.terraform import version_json
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENV = ".venv-checkov"
@@ -38,15 +37,6 @@ KINDS = {
     "weakness": "a real weakness waived until a fix lands in stack/; needs an expiry date",
 }
 SETUP_HELP = "run bin/setup (or: bash evidence/install_checkov.sh) to create it"
-
-
-class GateError(RuntimeError):
-    """The gate could not run; the message says what to do. ``step`` names the terraform
-    command that refused (init, plan, show), None when something else broke."""
-
-    def __init__(self, message: str, step: str | None = None):
-        super().__init__(message)
-        self.step = step
 
 
 def checkov_binary(root: Path = PROJECT_ROOT) -> Path:
@@ -185,71 +175,7 @@ def classify(report: dict[str, Any], suppressions: list[Suppression], planned_re
     return out
 
 
-# ------------------------------------------------------------------ plan and scan
-def _tf(args: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: float,
-        stdout: Path | None = None) -> None:
-    with open(log, "a") as fh, (open(stdout, "w") if stdout else fh) as out:
-        fh.write(f"$ terraform {' '.join(args)}\n")
-        fh.flush()
-        proc = subprocess.run(["terraform", *args], cwd=cwd, env=env, stdout=out,
-                              stderr=fh, stdin=subprocess.DEVNULL, timeout=timeout)
-    if proc.returncode != 0:
-        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
-        raise GateError(f"terraform {args[0]} failed (exit {proc.returncode}); full log {log}\n{tail}",
-                        step=args[0])
-
-
-def sandbox_endpoint(stack_json: dict[str, Any]) -> str:
-    endpoints = stack_json["provider"]["aws"][0].get("endpoints") or [{}]
-    found = {v for v in endpoints[0].values()}
-    if len(found) != 1:
-        raise GateError("the stack to plan is not the sandbox synth (its provider has no single "
-                        f"loopback endpoint: {sorted(found)}); plan the `sandbox` configuration")
-    return found.pop()
-
-
-def plan_json(stack_dir: Path, workdir: Path) -> tuple[Path, dict[str, float]]:
-    """``terraform show -json`` of a plan of the synthesized sandbox stack against a moto
-    server of our own on a free loopback port. Returns its path and step timings."""
-    if shutil.which("terraform") is None:
-        raise GateError("terraform is not on PATH: install Terraform 1.11.x and re-run")
-    try:
-        mirror_root = mirror.require_mirror()
-    except mirror.MirrorError as exc:
-        raise GateError(str(exc)) from None
-    tf_dir = workdir / "tf"
-    shutil.copytree(stack_dir, tf_dir)  # the JSON and its assets (the Lambda archive)
-    stack_file = tf_dir / "cdk.tf.json"
-    text = stack_file.read_text()
-    doc = json.loads(text)
-    synth_endpoint = sandbox_endpoint(doc)
-    log = workdir / "terraform.log"
-    env = terraform_env(mirror.write_cli_config(workdir / "terraform.rc", mirror_root),
-                        doc["provider"]["aws"][0].get("region", "us-east-1"))
-    seconds: dict[str, float] = {}
-    started = time.monotonic()
-    endpoint, pid = sandbox.start(workdir / "moto.log")
-    seconds["moto start"] = time.monotonic() - started
-    try:
-        # The unit synth names a placeholder port; this plan's moto listens elsewhere.
-        stack_file.write_text(text.replace(synth_endpoint, endpoint))
-        for name, args, timeout, out in (
-                ("init", ["init", "-input=false", "-no-color"], 300, None),
-                ("plan", ["plan", "-input=false", "-no-color", "-lock=false", "-out=gate.tfplan"], 900, None),
-                ("show", ["show", "-json", "gate.tfplan"], 300, workdir / "plan.json")):
-            t = time.monotonic()
-            _tf(args, tf_dir, env, log, timeout, out)
-            seconds[f"terraform {name}"] = time.monotonic() - t
-    finally:
-        sandbox.stop(pid)
-    return workdir / "plan.json", seconds
-
-
-def planned_resource_count(plan: dict[str, Any]) -> int:
-    return sum(1 for rc in plan.get("resource_changes", [])
-               if rc.get("mode") == "managed" and "create" in rc["change"]["actions"])
-
-
+# ------------------------------------------------------------------ scan
 # checkov's own entry point (.venv-checkov/bin/checkov), split in two: the imports (~5.5 s of
 # a ~7.5 s scan here) run as soon as the process starts, the scan when its arguments arrive
 # on stdin. An empty line (the caller closed or died) ends it without scanning.
@@ -343,13 +269,14 @@ def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
 
 def run_gate(stack_dir: Path, workdir: Path, suppressions_path: Path = SUPPRESSIONS,
              root: Path = PROJECT_ROOT, checkov: CheckovProcess | None = None,
-             ) -> tuple[GateResult, dict[str, Any]]:
+             plan: GatePlan | None = None) -> tuple[GateResult, dict[str, Any]]:
     """Plan, scan, classify. Returns the classified result and checkov's own report.
 
-    The plan and scan (~1 min) are skipped when this JSON was scanned with the same
-    terraform and checkov before (STACK_SYNTH_CACHE=off always scans). ``checkov``: one
-    started earlier (it is used or closed here); without it one starts after the plan.
+    The plan and scan (~20 s) are skipped when this JSON was scanned with the same
+    terraform and checkov before (STACK_SYNTH_CACHE=off always scans). ``checkov`` and
+    ``plan``: started earlier (both are used or closed here); without them they start here.
     """
+    plan = plan or GatePlan(workdir)
     try:
         suppressions = load_suppressions(suppressions_path)  # fails before the slow part
         checkov_binary(root)
@@ -358,7 +285,8 @@ def run_gate(stack_dir: Path, workdir: Path, suppressions_path: Path = SUPPRESSI
             cached = json.loads(cache_file.read_text())
             report, planned, seconds = cached["report"], cached["planned"], {"cached scan": 0.0}
         else:
-            plan_file, seconds = plan_json(stack_dir, workdir)
+            plan_file = plan.plan(stack_dir)
+            seconds = dict(plan.seconds)
             planned = planned_resource_count(json.loads(plan_file.read_text()))
             t = time.monotonic()
             report = scan(plan_file, root, checkov=checkov)
@@ -367,6 +295,7 @@ def run_gate(stack_dir: Path, workdir: Path, suppressions_path: Path = SUPPRESSI
                 cache_file.parent.mkdir(parents=True, exist_ok=True)
                 cache_file.write_text(json.dumps({"report": report, "planned": planned}))
     finally:
+        plan.close()
         if checkov is not None:
             checkov.close()
     result = classify(report, suppressions, planned)

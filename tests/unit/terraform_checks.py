@@ -1,9 +1,10 @@
 """terraform validate and the policy gate, started as soon as the synth is done.
 
-They are the slow part of the unit suite (a cold run: ~7 s per validate, ~30 s of plan +
-show + checkov, against ~9 s of synth) and need nothing but the JSON, so the session starts
-them in background threads right after the synth (checkov's own imports even before it),
-for the selected tests that need them only, and the ~240 JSON assertions run meanwhile.
+They are the slow part of the unit suite (a cold run on 2 cores: ~4-7 s per validate,
+~17-30 s of plan + show + checkov, against ~5-9 s of synth) and need nothing but the JSON,
+so the session starts them in background threads right after the synth (what needs no JSON
+even before it: checkov's imports, the gate's moto and `terraform init`), for the selected
+tests that need them only, and the ~260 JSON assertions run meanwhile.
 Each check keeps its content-keyed cache: validating or scanning identical input with
 identical tools proves nothing new.
 
@@ -20,7 +21,7 @@ import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from evidence import checkov_gate
+from evidence import checkov_gate, gate_plan
 from harness.mirror import require_mirror, write_cli_config
 from harness.terraform import terraform_env, version_json
 from stack.synth import PROJECT_ROOT
@@ -66,26 +67,33 @@ def validate(stack_dir: Path, workdir: Path, mirror: Path, json_text: str) -> st
 class BackgroundChecks:
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.pool = ThreadPoolExecutor(max_workers=len(VALIDATED) + 1, thread_name_prefix="tf-check")
+        self.pool = ThreadPoolExecutor(max_workers=len(VALIDATED) + 2, thread_name_prefix="tf-check")
         self.validations: dict[str, Future] = {}
         self.gate: Future | None = None
         self.checkov: checkov_gate.CheckovProcess | None = None
+        self.gate_plan: gate_plan.GatePlan | None = None
 
     def get_ready(self, needed_fixtures: set[str], sandbox_is_new: bool) -> None:
-        """Before a synth: when the gate will scan a new sandbox JSON, checkov imports itself
-        now (~5.5 s) on the core the synth leaves idle, not after the plan."""
-        if GATE_FIXTURE in needed_fixtures and sandbox_is_new and self.checkov is None:
-            try:
-                self.checkov = checkov_gate.CheckovProcess()
-            except checkov_gate.GateError:
-                pass  # checkov is missing: the gate says so, with what to do
+        """Before a synth: when the gate will scan a new sandbox JSON, what it needs before
+        the JSON starts now, on the core the synth leaves idle: checkov's imports (~5.5 s),
+        the plan's moto and `terraform init` (~1.2 s)."""
+        if GATE_FIXTURE not in needed_fixtures or not sandbox_is_new or self.gate_plan is not None:
+            return
+        try:
+            self.checkov = checkov_gate.CheckovProcess()
+        except checkov_gate.GateError:
+            pass  # checkov is missing: the gate says so, with what to do
+        self.gate_plan = gate_plan.GatePlan(self.workdir / "gate")
+        # An error is kept and raised again by the gate's own call to prepare.
+        self.pool.submit(self.gate_plan.prepare)
 
     def start(self, needed_fixtures: set[str], docs: dict) -> None:
         """Start what the selected tests need; ``docs`` maps config name to TfJson."""
         if GATE_FIXTURE in needed_fixtures and self.gate is None:
             # First: it is the longest, and a cached scan returns at once.
             self.gate = self.pool.submit(checkov_gate.run_gate, docs["sandbox"].path.parent,
-                                         self.workdir / "gate", checkov=self.checkov)
+                                         self.workdir / "gate", checkov=self.checkov,
+                                         plan=self.gate_plan)
         if VALIDATE_FIXTURE in needed_fixtures and not self.validations:
             if shutil.which("terraform") is None:
                 raise RuntimeError("terraform is not on PATH: run bin/setup")
@@ -110,3 +118,5 @@ class BackgroundChecks:
         self.pool.shutdown(wait=True, cancel_futures=True)
         if self.checkov is not None:
             self.checkov.close()
+        if self.gate_plan is not None:
+            self.gate_plan.close()

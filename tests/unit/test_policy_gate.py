@@ -6,7 +6,7 @@ on a free loopback port, through the offline provider mirror.
 """
 import pytest
 
-from evidence import checkov_gate
+from evidence import checkov_gate, gate_plan
 
 pytestmark = pytest.mark.unit
 
@@ -33,3 +33,20 @@ def test_planned_stack_passes_checkov_with_only_reviewed_suppressions(
                                        for c in summary["suppressed"]])
     assert result.passed, "checkov passed no check at all: the scan saw nothing"
     assert not result.problems(), "policy gate:\n" + "\n".join(result.problems())
+
+
+def test_the_gate_initializes_before_the_synth_what_the_sandbox_synth_declares(sandbox):
+    """The head start (`terraform init` while the synth runs) assumes the pinned `terraform`
+    block; if the stack's drifted, every gate would pay a second init."""
+    assert gate_plan.init_requirements(sandbox.doc["terraform"]) == gate_plan.REQUIREMENTS
+
+
+def test_a_gate_that_cannot_prepare_says_why_and_does_not_try_twice(tmp_path, monkeypatch):
+    monkeypatch.setattr(gate_plan.shutil, "which", lambda name: None)
+    plan = gate_plan.GatePlan(tmp_path / "gate")
+    with pytest.raises(checkov_gate.GateError, match="terraform is not on PATH") as first:
+        plan.prepare()
+    with pytest.raises(checkov_gate.GateError) as second:
+        plan.plan(tmp_path / "stack")
+    assert second.value is first.value
+    assert not (tmp_path / "gate").exists()
