@@ -8,6 +8,7 @@ import pytest
 from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
 from stack.synth import PROJECT_ROOT, synthesize_many
 from stack.synth_cache import SynthCache, caching_off, default_cache_dir
+from tests.unit import head_start
 from tests.unit.terraform_checks import BackgroundChecks
 from tests.unit.tfjson import TfJson
 
@@ -28,6 +29,25 @@ IMPORTED = StackConfig(
 SANDBOX = dataclasses.replace(IMPORTED, environment_suffix="unit03",
                               tls=TlsSettings(certificate_arn=IMPORTED.tls.certificate_arn),
                               sandbox=SandboxSettings(endpoint="http://127.0.0.1:5999"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def children(request, tmp_path_factory):
+    """Every selected test's child process, started at the first test (head_start.py)."""
+    started = head_start.Children(tmp_path_factory)
+    try:
+        for item in request.session.items:
+            marker = item.get_closest_marker(head_start.MARKER)
+            if marker is not None:
+                started.start(item.nodeid, *marker.args)
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture
+def child(request, children) -> head_start.Finished:
+    return children.finished(request.node.nodeid)
 
 
 @pytest.fixture(scope="session")

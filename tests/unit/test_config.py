@@ -1,6 +1,5 @@
 """Bad input: every invalid setting is a clear error naming it, before anything is synthesized."""
 import json
-import subprocess
 import sys
 
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from stack.config import (Capacity, ConfigError, DatabaseSettings, NetworkPlan, SandboxSettings,
                           Schedule, StackConfig, TlsSettings, load_config)
 from stack.synth import PROJECT_ROOT, child_env
+from tests.unit import head_start
 
 pytestmark = pytest.mark.unit
 
@@ -163,14 +163,19 @@ def test_environment_overrides_the_file(tmp_path):
     assert (cfg.environment_suffix, cfg.environment) == ("fromenv", "qa")
 
 
-@pytest.mark.control("2.2.1")
-def test_invalid_config_synthesizes_nothing(tmp_path):
-    """The CLI stops before any construct: exit 2, the error named, no output directory."""
-    f = tmp_path / "c.json"
+def _cli_with_an_invalid_config(work) -> head_start.Launch:
+    f = work / "c.json"
     f.write_text(json.dumps({"environment_suffix": "UPPER"}))
-    out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "stack.cli", "--config", str(f), "--outdir", str(out)],
-                          cwd=PROJECT_ROOT, env=child_env(), capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "environment_suffix='UPPER'" in proc.stderr
-    assert not out.exists()
+    out = work / "out"
+    return head_start.Launch(
+        [sys.executable, "-m", "stack.cli", "--config", str(f), "--outdir", str(out)],
+        cwd=PROJECT_ROOT, env=child_env(), context={"out": out})
+
+
+@pytest.mark.control("2.2.1")
+@head_start.child(_cli_with_an_invalid_config)
+def test_invalid_config_synthesizes_nothing(child):
+    """The CLI stops before any construct: exit 2, the error named, no output directory."""
+    assert child.returncode == 2
+    assert "environment_suffix='UPPER'" in child.stderr
+    assert not child.context["out"].exists()

@@ -11,13 +11,14 @@ import importlib.util
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import time
 import zipfile
 
 import pytest
 from cryptography import x509
+
+from tests.unit import head_start
 
 pytestmark = pytest.mark.unit
 
@@ -105,10 +106,12 @@ def test_build_is_fast_and_repeatable(build, built, tmp_path):
     assert again.read_bytes() == zip_path.read_bytes()
 
 
-def test_unpacked_package_imports_from_itself_and_finds_its_bundle(built, tmp_path):
-    """What Lambda does: unzip into a task root and import HANDLER from there."""
-    _, zip_path, _ = built
-    task_root = tmp_path / "task"
+def _import_from_an_unpacked_package(work) -> head_start.Launch:
+    """What Lambda does: unzip a freshly built package into a task root and import HANDLER
+    from there."""
+    build = _load_build()
+    zip_path = build.make_zip(build.build(work / "pkg"), work / "rotation.zip")
+    task_root = work / "task"
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(task_root)
     probe = (
@@ -119,14 +122,18 @@ def test_unpacked_package_imports_from_itself_and_finds_its_bundle(built, tmp_pa
         " 'callable': callable(h.lambda_handler), 'ca': settings.load().ca_bundle_path}))")
     env = {k: v for k, v in os.environ.items()
            if k not in ("DB_CA_BUNDLE_PATH", "PYTHONPATH", "SECRETS_MANAGER_ENDPOINT")}
-    result = subprocess.run([sys.executable, "-c", probe], cwd=task_root, env=env,
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout)
-    root = str(task_root.resolve())
-    assert seen["handler"].startswith(root) and seen["pymysql"].startswith(root)
+    return head_start.Launch([sys.executable, "-c", probe], cwd=task_root, env=env,
+                             timeout=60, context={"task_root": task_root})
+
+
+@head_start.child(_import_from_an_unpacked_package)
+def test_unpacked_package_imports_from_itself_and_finds_its_bundle(child):
+    assert child.returncode == 0, child.stderr
+    seen = json.loads(child.stdout)
+    task_root = child.context["task_root"].resolve()
+    assert seen["handler"].startswith(str(task_root)) and seen["pymysql"].startswith(str(task_root))
     assert seen["callable"]
-    assert seen["ca"] == str(task_root.resolve() / "rotation/certs/rds-global-bundle.pem")
+    assert seen["ca"] == str(task_root / "rotation/certs/rds-global-bundle.pem")
 
 
 def test_missing_bundle_fails_with_where_to_get_it(build, tmp_path):
@@ -134,11 +141,15 @@ def test_missing_bundle_fails_with_where_to_get_it(build, tmp_path):
         build.build(tmp_path, ca_bundle=tmp_path / "absent.pem")
 
 
-def test_command_line_builds_a_zip(tmp_path):
-    result = subprocess.run([sys.executable, str(BUILD_PY), "--out", str(tmp_path),
-                             "--zip", str(tmp_path / "r.zip")],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert pathlib.Path(result.stdout.strip()) == (tmp_path / "r.zip").resolve()
-    with zipfile.ZipFile(tmp_path / "r.zip") as zf:
+def _build_from_the_command_line(work) -> head_start.Launch:
+    return head_start.Launch([sys.executable, str(BUILD_PY), "--out", str(work / "out"),
+                              "--zip", str(work / "r.zip")], timeout=60,
+                             context={"zip": work / "r.zip"})
+
+
+@head_start.child(_build_from_the_command_line)
+def test_command_line_builds_a_zip(child):
+    assert child.returncode == 0, child.stderr
+    assert pathlib.Path(child.stdout.strip()) == child.context["zip"].resolve()
+    with zipfile.ZipFile(child.context["zip"]) as zf:
         assert "rotation/handler.py" in zf.namelist()
