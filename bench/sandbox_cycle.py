@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -39,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import machine  # noqa: E402
 from harness import certs, mirror, sandbox  # noqa: E402
 from harness import terraform as harness_terraform  # noqa: E402
 from harness.aws_clients import AwsClients  # noqa: E402
@@ -294,21 +294,9 @@ def _destroy_leftover_runs(workdir_root: Path, timeout: float) -> None:
 
 
 # ------------------------------------------------------------------ report
-def machine() -> str:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.node()}, {os.cpu_count()} cores{', ' + model if model else ''}"
-
-
 def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: str) -> None:
     print()
-    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()} "
+    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()} "
           f"(load average at start {load}, 1/5/15 min); terraform {harness_terraform.version()}; "
           f"harness's sandbox destroy flags: {' '.join(HARNESS_DESTROY_FLAGS) or '(none)'}")
     print()
@@ -377,7 +365,7 @@ def main() -> int:
     names = (args.floor.split(",") if args.floor
              else ["default", "harness"] if HARNESS_DESTROY_FLAGS else ["default"])
     variants = [FloorCycle.parse(v.strip()) for v in names if v.strip()]
-    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
+    load = machine.load()
     signal.signal(signal.SIGTERM, _sigterm)
     floor: Floor | None = None
     runs: list[PytestRun] = []
