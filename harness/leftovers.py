@@ -1,4 +1,5 @@
-"""After a destroy: list anything in the target that still carries the deployment's suffix.
+"""After a destroy: list anything in the target that still carries the deployment's suffix
+(as a whole token, as the sweeper matches it: harness/suffix_match.py).
 
 Used in the sandbox (CI asserts the list is empty). Resources that AWS itself keeps for a
 while after deletion (KMS keys pending deletion, secrets scheduled for deletion, terminated
@@ -11,6 +12,7 @@ from typing import Callable, Iterable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
+from harness.suffix_match import Matcher
 
 
 def _tag_values(tags) -> list[str]:
@@ -23,10 +25,11 @@ def leftovers(clients: AwsClients, suffix: str) -> tuple[list[str], list[str]]:
     """(resources still carrying ``suffix``, listings that could not be checked)."""
     found: list[str] = []
     unchecked: list[str] = []
+    carries_suffix = Matcher(suffix)
 
     def check(what: str, list_names: Callable[[], Iterable[str]]) -> None:
         try:
-            found.extend(f"{what}: {name}" for name in list_names() if suffix in name)
+            found.extend(f"{what}: {name}" for name in list_names() if carries_suffix(name))
         except (ClientError, BotoCoreError, KeyError) as exc:
             unchecked.append(f"{what}: {exc}")
 

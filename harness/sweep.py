@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
+from harness.suffix_match import Matcher
 from stack.config import ConfigError, is_suffix_shape, read_config_file
 from stack.loopback import loopback_problem
 
@@ -55,21 +56,6 @@ class Found:
 
     def line(self) -> str:
         return f"{self.kind:<28} {self.label}  (by {self.why})"
-
-
-class Matcher:
-    def __init__(self, suffix: str):
-        self.suffix = suffix
-        # A whole token: "alb-dev-abc1" matches abc1, "abc12" or "xabc1" do not.
-        self._re = re.compile(r"(?<![A-Za-z0-9])" + re.escape(suffix) + r"(?![A-Za-z0-9])")
-
-    def __call__(self, *texts: Any) -> bool:
-        return any(isinstance(t, str) and self._re.search(t) for t in texts)
-
-    def tags(self, tags: Any) -> bool:
-        if isinstance(tags, dict):
-            return self(*tags.values())
-        return self(*[t.get("Value") or t.get("value") or t.get("TagValue") for t in tags or []])
 
 
 def _pages(client, op: str, key: str, **kwargs) -> list[Any]:

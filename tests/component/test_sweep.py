@@ -14,6 +14,7 @@ import pytest
 
 from harness import sandbox, sweep
 from harness.aws_clients import AwsClients
+from harness.leftovers import leftovers
 from harness.sweep import DELETE_ORDER, Sweep
 from tests.component.leftover_plant import client, plant
 
@@ -82,6 +83,18 @@ def test_refuses_unsafe_targets_and_deletes_nothing(planted, tmp_path, monkeypat
     assert sweep.main(["--suffix", RUN, "--target", "aws", f"--stack-config={moto_account}"],
                       out=out) == 0, out.getvalue()
     assert f"{before} resource(s) carry suffix {RUN} (aws)" in out.getvalue()
+
+
+def test_the_leftover_check_after_a_destroy_counts_only_this_runs_resources(planted):
+    """harness.leftovers matches suffixes as the sweeper does: the other run's suffix is a
+    prefix of this one's, and none of this run's resources is the other run's leftover."""
+    endpoint, _ = planted
+    clients = AwsClients("us-east-1", endpoint=endpoint)
+    found, unchecked = leftovers(clients, OTHER)
+    assert not unchecked
+    assert found, "the other run's planted resources were not seen at all"
+    assert not [line for line in found if RUN in line], found
+    assert len(leftovers(clients, RUN)[0]) == len(found)  # the same plant under each suffix
 
 
 def test_dry_run_lists_then_delete_removes_only_this_runs_resources(planted):
