@@ -1,8 +1,9 @@
 """Policy gate: checkov on the plan of the synthesized sandbox stack, zero unreviewed findings.
 
-One plan per session (~35 s here, started in the background right after the synth: see
-terraform_checks.py): terraform plans the `sandbox` synth against a moto server of its own
-on a free loopback port, through the offline provider mirror.
+One plan per session (~17-30 s of plan, show and scan on 2 cores, started in the background
+right after the synth, its moto and init even before it: see terraform_checks.py): terraform
+plans the `sandbox` synth against a moto server of its own on a free loopback port, through
+the offline provider mirror (evidence/gate_plan.py).
 """
 import pytest
 
