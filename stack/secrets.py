@@ -9,11 +9,7 @@ local) state: see README, "Secrets and state".
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from types import ModuleType
 
 from constructs import Construct
 from cdktf import AssetType, TerraformAsset, TerraformStack
@@ -29,21 +25,11 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from stack.context import DB_PORT, StackContext
+from stack.lambda_package import build_package, lambda_builder
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_BUILD = PROJECT_ROOT / "lambda" / "build.py"
 LAMBDA_RUNTIME = "python3.12"
 DB_MASTER_USERNAME = "dbadmin"
 PASSWORD_LENGTH = 32
-
-
-@lru_cache(maxsize=1)
-def lambda_builder() -> ModuleType:
-    # The folder is named "lambda", a Python keyword, so it is loaded by path.
-    spec = importlib.util.spec_from_file_location("rotation_lambda_build", LAMBDA_BUILD)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def ephemeral_password(stack: TerraformStack, name: str) -> str:
@@ -121,7 +107,7 @@ class Rotation(Construct):
             secret_string_wo=secret_json)
 
         builder = lambda_builder()
-        package_dir = builder.build(PROJECT_ROOT / "build" / "rotation-lambda")
+        package_dir = build_package()
         asset = TerraformAsset(self, "code", path=str(package_dir), type=AssetType.ARCHIVE)
         self.function = LambdaFunction(
             self, "function", function_name=ctx.names.rotation_lambda,

@@ -153,3 +153,22 @@ def test_command_line_builds_a_zip(child):
     assert pathlib.Path(child.stdout.strip()) == child.context["zip"].resolve()
     with zipfile.ZipFile(child.context["zip"]) as zf:
         assert "rotation/handler.py" in zf.namelist()
+
+
+def _synth_process_build_folder(work) -> head_start.Launch:
+    probe = ("from stack.lambda_package import build_dir, build_package;"
+             "pkg = build_package(); print(build_dir()); print(pkg)")
+    return head_start.Launch([sys.executable, "-c", probe], cwd=REPO, timeout=60)
+
+
+@head_start.child(_synth_process_build_folder)
+def test_each_synth_process_builds_in_a_folder_of_its_own_removed_at_exit(child):
+    """Concurrent synths in one checkout must not rebuild each other's package mid-zip."""
+    from stack.lambda_package import build_dir
+    assert child.returncode == 0, child.stderr
+    theirs, their_package = (pathlib.Path(line) for line in child.stdout.split())
+    assert their_package.parent == theirs
+    assert not theirs.exists(), "the build folder outlived its process"
+    ours = build_dir()
+    assert ours.is_dir() and ours != theirs and build_dir() == ours
+    assert REPO not in ours.parents, "a build folder inside the checkout is shared by every synth"
