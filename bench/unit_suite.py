@@ -10,8 +10,8 @@ import (STACK_FULL_PROVIDER_IMPORT=1: what a synth cost before, same JSON). Then
           what the suite costs before any terraform runs, i.e. how much of the 1.5x budget
           the synth and the JSON assertions leave for them
   warm  = `pytest -m unit` again with nothing changed (synth cache and validate verdicts hit),
-          three times: the median is reported (a 3 s run swings by +-0.5 s here); cold
-          the floor and cold also three times (+-1 s, +-2 s)
+          three times: the median is reported (a 3 s run swings by +-0.5 s here); the
+          floor and the cold run are medians of three too (+-1 s, +-2 s)
 Prints seconds and the ratios against the goals (cold <= 1.5 x floor, warm < 3 s).
 Absolute seconds on a shared machine are noise; the ratios are the result.
 """

@@ -1,8 +1,9 @@
 """Policy gate: checkov on ``terraform show -json`` of the sandbox stack's plan, offline.
 
 The plan (evidence/gate_plan.py) runs against a moto server on a free loopback port (no
-cloud, no credentials but moto's), with the provider from the offline mirror. checkov lives in its own venv
-(.venv-checkov, made by evidence/install_checkov.sh) because its pins fight the project's.
+cloud, no credentials but moto's), with the provider from the offline mirror. checkov lives
+in its own venv (.venv-checkov, made by evidence/install_checkov.sh) because its pins fight
+the project's.
 Every failed check must be matched by a reviewed entry of checkov_suppressions.yaml; those
 are counted as suppressed, and an entry that no longer matches anything fails the gate so
 the file cannot rot.

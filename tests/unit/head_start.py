@@ -4,7 +4,9 @@ A warm `pytest -m unit` (nothing changed, ~2.5 s here) spent ~0.5 s of it waitin
 that ran one after another (the CLI refusing a bad config, lambda/build.py's command line,
 the Lambda package imported from its task root); started together at the first test they
 run on the core the in-process tests leave idle. A test still gets exactly its own child's
-exit code and output, when it gets there. Only the children of selected tests start.
+exit code and output, when it gets there. Only the children of selected tests start (under
+xdist every worker sees the whole selection, so each starts them all; unread ones are killed
+at the end).
 
     def _prepare(work: Path) -> Launch:          # writes its inputs under ``work``
         return Launch([sys.executable, ...], context={"out": work / "out"})

