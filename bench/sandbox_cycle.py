@@ -44,7 +44,7 @@ from harness import terraform as harness_terraform  # noqa: E402
 from harness.aws_clients import AwsClients  # noqa: E402
 from harness.deployment import Options, stack_config  # noqa: E402
 from harness.plugin import random_suffix  # noqa: E402
-from stack.synth import child_env, synthesize  # noqa: E402
+from stack.synthesis.synth import child_env, synthesize  # noqa: E402
 
 # The extra flags the harness gives terraform in the sandbox (none before they existed).
 HARNESS_DESTROY_FLAGS = tuple(getattr(harness_terraform, "SANDBOX_DESTROY_FLAGS", ()))

@@ -3,7 +3,7 @@
     python bench/unit_suite.py [--pytest-args "-m unit"]
 
 Floor: one bare synth of the app (child process, one config, no cache), as the app does it
-(the lean provider import of stack/bindings.py), and once more with the package's own
+(the lean provider import of stack/synthesis/bindings.py), and once more with the package's own
 import (STACK_FULL_PROVIDER_IMPORT=1: what a synth cost before, same JSON). Then:
   cold  = `pytest -m unit` with every cache off (what a fresh CI clone pays)
   cold without terraform = the same with terraform validate and the policy gate deselected:
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import machine  # noqa: E402
 from stack.config import StackConfig, TlsSettings, config_to_mapping  # noqa: E402
-from stack.synth import child_env  # noqa: E402
+from stack.synthesis.synth import child_env  # noqa: E402
 
 # The unit tests that run terraform (validate; the gate's plan, show and checkov scan).
 TERRAFORM_TESTS = ("tests/unit/test_terraform_validate.py", "tests/unit/test_policy_gate.py")

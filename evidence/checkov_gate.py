@@ -257,7 +257,7 @@ def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
     Suppressions are not part of the key: they are applied afresh to the cached report,
     so a reviewed change to the suppression file takes effect without a new plan.
     """
-    from stack.synth_cache import caching_off, default_cache_dir
+    from stack.synthesis.cache import caching_off, default_cache_dir
     if caching_off():
         return None
     tf_version = version_json()

@@ -38,7 +38,7 @@ from harness.deployment import (DeployedStack, Deployer, DestroyError, HarnessEr
 from harness.progress import Progress, timing_table
 from harness.workdir import StackWorkdir
 from stack.config import is_suffix_shape
-from stack.loopback import loopback_problem
+from stack.config import loopback_problem
 
 _KEY = pytest.StashKey["Harness"]()
 TARGETS = ("sandbox", "aws")
@@ -209,7 +209,7 @@ def _harness(config: pytest.Config) -> Harness:
 
 @pytest.hookimpl(trylast=True)
 def pytest_stack_synthesize(stack_config, outdir: Path) -> Path:
-    from stack.synth import synthesize
+    from stack.synthesis.synth import synthesize
     return synthesize(stack_config, outdir)
 
 

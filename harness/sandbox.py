@@ -16,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from stack.loopback import loopback_problem
+from stack.config import loopback_problem
 
 HOST = "127.0.0.1"
 

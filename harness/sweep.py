@@ -36,7 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harness.aws_clients import AwsClients
 from harness.suffix_match import Matcher
 from stack.config import ConfigError, is_suffix_shape, read_config_file
-from stack.loopback import loopback_problem
+from stack.config import loopback_problem
 
 MIN_SUFFIX = 4
 

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from stack.bindings import full_import_requested, use_lean_provider_package
+from stack.synthesis.bindings import full_import_requested, use_lean_provider_package
 from stack.config import ConfigError, load_config
 
 

@@ -1,7 +1,7 @@
 """The platform: CloudFront + WAF -> HTTPS ALB -> ASG (t3.large, AL2023) -> Aurora MySQL.
 
 Synthesize with ``python -m stack.cli [--config FILE] [--outdir cdktf.out]`` (see cli.py),
-which writes ``<outdir>/stacks/platform/cdk.tf.json``. Configuration: stack/config.py.
+which writes ``<outdir>/stacks/platform/cdk.tf.json``. Configuration: stack/config/.
 """
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from stack.config import StackConfig
 from stack.context import build_context
 from stack.database import Database, DatabaseProps
 from stack.monitoring import Alarms, AlarmsProps, Logging, LoggingProps
+from stack.naming import STACK_NAME
 from stack.outputs import publish
 from stack.providers import configure_providers
 from stack.secrets import DB_MASTER_USERNAME, Rotation, RotationProps, Secrets, SecretsProps
 from stack.security import (AppRole, AppRoleProps, FlowLogsRole, FlowLogsRoleProps, Keys,
                             RotationRole, RotationRoleProps, SecurityGroups, SecurityGroupsProps)
 from stack.storage import Storage, StorageProps
-from stack.synth import STACK_NAME
 from stack.vpc import Network, NetworkProps
 
 

@@ -9,6 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+# The Terraform stack's name: cdktf writes its JSON to <outdir>/stacks/<STACK_NAME>/.
+STACK_NAME = "platform"
+
 # (attribute, what AWS calls it, max length, must start with a letter)
 _RULES: tuple[tuple[str, str, int, bool], ...] = (
     ("alb", "load balancer name", 32, False),

@@ -25,7 +25,7 @@ from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import (
 from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 
 from stack.context import DB_PORT, StackContext
-from stack.lambda_package import build_package, lambda_builder
+from stack.synthesis.lambda_package import build_package, lambda_builder
 
 LAMBDA_RUNTIME = "python3.12"
 DB_MASTER_USERNAME = "dbadmin"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stack.synth_cache import caching_off, default_cache_dir
+from stack.synthesis.cache import caching_off, default_cache_dir
 
 
 def keep_bytecode_out_of_the_tree(project_root: Path) -> Path | None:

@@ -1,4 +1,4 @@
-"""The lean provider import (stack/bindings.py) synthesizes exactly what the full import does.
+"""The lean provider import (stack/synthesis/bindings.py) synthesizes exactly what the full import does.
 
 Two synths of the production-like configuration (own domain: ACM, Route 53, alerts), one per
 import mode, then a byte-for-byte comparison of everything written, assets included.
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from stack.bindings import FULL_IMPORT_ENV, PACKAGE
-from stack.synth import PROJECT_ROOT, child_env, synthesize
+from stack.synthesis.bindings import FULL_IMPORT_ENV, PACKAGE
+from stack.synthesis.synth import PROJECT_ROOT, child_env, synthesize
 from tests.unit.conftest import PRODUCTION
 
 pytestmark = pytest.mark.component
@@ -55,7 +55,7 @@ def _probe(code: str, **env: str) -> subprocess.CompletedProcess:
 def test_lean_package_loads_no_submodule_until_one_is_named():
     proc = _probe(
         "import sys\n"
-        "from stack.bindings import use_lean_provider_package as lean\n"
+        "from stack.synthesis.bindings import use_lean_provider_package as lean\n"
         f"print(lean(), lean(), sum(k.startswith('{PACKAGE}.') for k in sys.modules))\n"
         f"import {PACKAGE} as p\n"
         "try:\n    p.no_such_resource\nexcept AttributeError as e:\n    print('AttributeError', e)\n")
@@ -77,7 +77,7 @@ def test_a_bad_full_import_setting_is_refused_before_anything_is_imported(tmp_pa
 
 
 def test_full_import_is_kept_when_asked_for():
-    proc = _probe("from stack.bindings import use_lean_provider_package as lean; print(lean())",
+    proc = _probe("from stack.synthesis.bindings import use_lean_provider_package as lean; print(lean())",
                   **{FULL_IMPORT_ENV: "1"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "full"

@@ -6,8 +6,8 @@ import dataclasses
 import pytest
 
 from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
-from stack.synth import PROJECT_ROOT, synthesize_many
-from stack.synth_cache import SynthCache, caching_off, default_cache_dir
+from stack.synthesis.synth import PROJECT_ROOT, synthesize_many
+from stack.synthesis.cache import SynthCache, caching_off, default_cache_dir
 from tests.unit import head_start
 from tests.unit.terraform_checks import BackgroundChecks
 from tests.unit.tfjson import TfJson

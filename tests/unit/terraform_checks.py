@@ -24,8 +24,8 @@ from pathlib import Path
 from evidence import checkov_gate, gate_plan
 from harness.mirror import require_mirror, write_cli_config
 from harness.terraform import terraform_env, version_json
-from stack.synth import PROJECT_ROOT
-from stack.synth_cache import caching_off, default_cache_dir
+from stack.synthesis.synth import PROJECT_ROOT
+from stack.synthesis.cache import caching_off, default_cache_dir
 
 VALIDATED = ("prod", "imported", "sandbox")
 VALID = "Success! The configuration is valid."

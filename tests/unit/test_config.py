@@ -6,7 +6,7 @@ import pytest
 
 from stack.config import (Capacity, ConfigError, DatabaseSettings, NetworkPlan, SandboxSettings,
                           Schedule, StackConfig, TlsSettings, load_config)
-from stack.synth import PROJECT_ROOT, child_env
+from stack.synthesis.synth import PROJECT_ROOT, child_env
 from tests.unit import head_start
 
 pytestmark = pytest.mark.unit

@@ -17,7 +17,7 @@ import zipfile
 import pytest
 from cryptography import x509
 
-from stack.lambda_package import build_dir, lambda_builder
+from stack.synthesis.lambda_package import build_dir, lambda_builder
 from tests.unit import head_start
 
 pytestmark = pytest.mark.unit
@@ -149,7 +149,7 @@ def test_command_line_builds_a_zip(child):
 
 
 def _synth_process_build_folder(work) -> head_start.Launch:
-    probe = ("from stack.lambda_package import build_dir, build_package;"
+    probe = ("from stack.synthesis.lambda_package import build_dir, build_package;"
              "pkg = build_package(); print(build_dir()); print(pkg)")
     return head_start.Launch([sys.executable, "-c", probe], cwd=REPO, timeout=60)
 

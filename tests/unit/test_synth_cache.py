@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from stack.synth import PROJECT_ROOT
-from stack.synth_cache import (KEEP_ENTRIES, KEYED_DIRS, KEYED_FILES, SynthCache, cache_key,
+from stack.synthesis.synth import PROJECT_ROOT
+from stack.synthesis.cache import (KEEP_ENTRIES, KEYED_DIRS, KEYED_FILES, SynthCache, cache_key,
                                caching_off, default_cache_dir)
 
 pytestmark = pytest.mark.unit
@@ -54,7 +54,7 @@ def test_unchanged_inputs_give_the_same_key(tree):
 
 
 @pytest.mark.parametrize("changed", [
-    "stack/cdn.py", "stack/config.py", "lambda/build.py", "lambda/rotation/handler.py",
+    "stack/cdn.py", "stack/config/model.py", "lambda/build.py", "lambda/rotation/handler.py",
     "app/requirements-instance.txt", "harness/plugin.py", "requirements.txt", "cdktf.json"])
 def test_a_change_to_any_input_is_a_miss(tree, changed):
     before = cache_key(tree, CONFIG)

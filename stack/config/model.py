@@ -1,4 +1,4 @@
-"""The stack's one typed configuration, validated before any construct exists.
+"""The settings, each with its default and its limit, and how they are loaded.
 
 Every setting lives here, with its default and its limit. A StackConfig cannot be
 constructed invalid: ``__post_init__`` collects every violation and raises one
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from stack.config.loopback import loopback_problem
 from stack.naming import Naming, name_violations
 
 
@@ -323,7 +324,6 @@ def _database_violations(d: DatabaseSettings):
 
 
 def _sandbox_violations(s: SandboxSettings):
-    from stack.loopback import loopback_problem
     problem = loopback_problem(s.endpoint)
     if problem:
         yield f"sandbox.endpoint={s.endpoint!r}: {problem}"

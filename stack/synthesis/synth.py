@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Callable
 
 from stack.config import StackConfig, config_to_mapping
-from stack.synth_cache import SynthCache, cache_key, source_hashes
+from stack.naming import STACK_NAME
+from stack.synthesis.cache import SynthCache, cache_key, source_hashes
 
-STACK_NAME = "platform"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SynthError(RuntimeError):
