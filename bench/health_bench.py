@@ -142,12 +142,12 @@ def main() -> None:
     header = ("mode", "requests", "req/s", "p50 ms", "p99 ms", "non-200",
               "DB conns opened", "DB statements")
     table = [
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {started_on} "
-        f"(load average {load} at the start): `{results.invocation()}`",
+        (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {started_on} "
+         f"(load average {load} at the start): `{results.invocation()}`"),
         "",
-        f"GET /health on loopback: {args.concurrency} keep-alive clients, "
-        f"{args.duration:g} s per mode, gunicorn gthread {args.workers} workers x 8 threads, "
-        f"{os.cpu_count()} CPUs",
+        (f"GET /health on loopback: {args.concurrency} keep-alive clients, "
+         f"{args.duration:g} s per mode, gunicorn gthread {args.workers} workers x 8 threads, "
+         f"{os.cpu_count()} CPUs"),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
