@@ -8,7 +8,8 @@ with the instance's own gunicorn_conf.py. Then, for the verdict cached (the inst
 HEALTH_CACHE_SECONDS=2) and uncached (0: a query per request), it sends GET /health from
 ``--concurrency`` keep-alive clients for ``--duration`` seconds and prints requests/s,
 p50/p99 latency, non-200 answers, and the database connections and statements the server
-itself counted (SHOW GLOBAL STATUS), not what the app believes it did.
+itself counted (SHOW GLOBAL STATUS), not what the app believes it did. The table, with the
+machine it ran on, also goes into its section of bench/RESULTS.md (bench/results.py).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 
+from bench import machine, results  # noqa: E402
 from tests.fixtures.mariadb_tls import start_mariadb  # noqa: E402
 
 LOOPBACK = "127.0.0.1"
@@ -134,17 +136,27 @@ def main() -> None:
         parser.error("--concurrency must be 1..128")
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
+    started_on, load = machine.describe(), machine.load()
     with tempfile.TemporaryDirectory(prefix="hb-") as tmp:
         rows = run(pathlib.Path(tmp), args)
-    print(f"GET /health on loopback: {args.concurrency} keep-alive clients, "
-          f"{args.duration:g} s per mode, gunicorn gthread {args.workers} workers x 8 threads, "
-          f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     header = ("mode", "requests", "req/s", "p50 ms", "p99 ms", "non-200",
               "DB conns opened", "DB statements")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for mode, n, rps, p50, p99, bad, conns, stmts in rows:
-        print(f"| {mode} | {n} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad} | {conns} | {stmts} |")
+    table = [
+        (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {started_on} "
+         f"(load average {load} at the start): `{results.invocation()}`"),
+        "",
+        (f"GET /health on loopback: {args.concurrency} keep-alive clients, "
+         f"{args.duration:g} s per mode, gunicorn gthread {args.workers} workers x 8 threads, "
+         f"{os.cpu_count()} CPUs"),
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *(f"| {mode} | {n} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {bad} | {conns} | {stmts} |"
+          for mode, n, rps, p50, p99, bad, conns, stmts in rows),
+    ]
+    print("\n".join(table))
+    written = results.record("health_bench", "Instance application: GET /health", "\n".join(table))
+    print(f"\ntable written to {written.relative_to(ROOT)}")
 
 
 def run(work: pathlib.Path, args) -> list[tuple]:

@@ -15,7 +15,9 @@ Then `pytest -m integration -p no:cacheprovider -n N` for each N (the plugin sta
 moto), each timed, each with its own --stack-workdir so the deploy/destroy counts read from
 events.jsonl are this run's alone (must be 1/1 whatever N is).
 
-Prints a Markdown table: wall seconds and ratios to the floor (goal: -n 0 <= 1.2 x floor).
+Prints a Markdown table: wall seconds and ratios to the floor (goal: -n 0 <= 1.2 x floor),
+and writes it into its section of bench/RESULTS.md (bench/results.py) when every step
+finished (an interrupted or failed run leaves the last complete tables there).
 Absolute seconds on a shared machine are noise; the ratios are the result. Everything runs
 on loopback; servers are stopped and deployments destroyed even on Ctrl-C (try/finally).
 """
@@ -38,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import machine  # noqa: E402
+from bench import machine, results  # noqa: E402
 from harness import certs, mirror, sandbox  # noqa: E402
 from harness import terraform as harness_terraform  # noqa: E402
 from harness.aws_clients import AwsClients  # noqa: E402
@@ -294,31 +296,34 @@ def _destroy_leftover_runs(workdir_root: Path, timeout: float) -> None:
 
 
 # ------------------------------------------------------------------ report
-def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: str) -> None:
-    print()
-    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()} "
-          f"(load average at start {load}, 1/5/15 min); terraform {harness_terraform.version()}; "
-          f"harness's sandbox destroy flags: {' '.join(HARNESS_DESTROY_FLAGS) or '(none)'}")
-    print()
+def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: str) -> str:
+    """This run's Markdown tables under the machine line: main() prints and records them."""
+    lines: list[str] = []
+    out = lines.append
+    out(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()} "
+        f"(load average at start {load}, 1/5/15 min); terraform {harness_terraform.version()}; "
+        f"harness's sandbox destroy flags: {' '.join(HARNESS_DESTROY_FLAGS) or '(none)'}: "
+        f"`{results.invocation()}`")
+    out("")
     floor_default = floor_harness = None
     if floor and floor.cycles:
         by_variant = {c.variant: c for c in floor.cycles}
         floor_default = by_variant.get("default", floor.cycles[0])
         floor_harness = by_variant.get("harness", floor_default)
-        print(f"| floor: raw terraform on the same JSON, {floor.resources} resources, one moto "
-              f"| apply s | destroy s | apply+destroy s | ratio to `{floor_default.variant}` |")
-        print("|---|---|---|---|---|")
+        out(f"| floor: raw terraform on the same JSON, {floor.resources} resources, one moto "
+            f"| apply s | destroy s | apply+destroy s | ratio to `{floor_default.variant}` |")
+        out("|---|---|---|---|---|")
         for c in floor.cycles:
             flags = ", ".join("`" + " ".join([verb, "-auto-approve", *extra]) + "`"
                               for verb, extra in (("apply", c.apply_flags), ("destroy", c.destroy_flags)))
-            print(f"| `{c.variant}`: {flags} | {c.apply:.1f} "
-                  f"| {c.destroy:.1f} | {c.total:.1f} | {c.total / floor_default.total:.2f} |")
-        print(f"\n(not in the floor: synth {floor.synth:.1f} s, terraform init {floor.init:.1f} s)\n")
+            out(f"| `{c.variant}`: {flags} | {c.apply:.1f} "
+                f"| {c.destroy:.1f} | {c.total:.1f} | {c.total / floor_default.total:.2f} |")
+        out(f"\n(not in the floor: synth {floor.synth:.1f} s, terraform init {floor.init:.1f} s)\n")
     if runs:
         ref = f"floor `{floor_harness.variant}`" if floor_harness else "floor"
-        print(f"| `pytest {pytest_args} -n N` | wall s | ratio to {ref} | goal "
-              f"| deploys/destroys | synth s | plan s | apply s | destroy s | rest s |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        out(f"| `pytest {pytest_args} -n N` | wall s | ratio to {ref} | goal "
+            f"| deploys/destroys | synth s | plan s | apply s | destroy s | rest s |")
+        out("|---|---|---|---|---|---|---|---|---|---|")
         for r in runs:
             ratio = f"{r.wall / floor_harness.total:.2f}" if floor_harness and r.wall else "-"
             goal = ""
@@ -328,19 +333,20 @@ def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: s
                 goal = f"<= {GOAL_RATIO}: {'met' if r.wall <= GOAL_RATIO * floor_harness.total else 'not met'}"
             steps = r.steps
             known = sum(steps.get(s, 0.0) for s in ("sandbox-start", "synth", "init", "plan", "apply", "destroy"))
-            print(f"| -n {r.workers} | {r.wall:.1f} | {ratio} | {goal} | {r.deploys}/{r.destroys}"
-                  f"{' (MUST be 1/1)' if (r.deploys, r.destroys) != (1, 1) else ''}"
-                  f"{f', {r.failed_events} failed' if r.failed_events else ''} "
-                  f"| {steps.get('synth', 0):.1f} | {steps.get('plan', 0):.1f} "
-                  f"| {steps.get('apply', 0):.1f} | {steps.get('destroy', 0):.1f} "
-                  f"| {max(0.0, r.wall - known):.1f} |"
-                  + (f" ERROR: {r.error}" if r.error else ""))
+            out(f"| -n {r.workers} | {r.wall:.1f} | {ratio} | {goal} | {r.deploys}/{r.destroys}"
+                f"{' (MUST be 1/1)' if (r.deploys, r.destroys) != (1, 1) else ''}"
+                f"{f', {r.failed_events} failed' if r.failed_events else ''} "
+                f"| {steps.get('synth', 0):.1f} | {steps.get('plan', 0):.1f} "
+                f"| {steps.get('apply', 0):.1f} | {steps.get('destroy', 0):.1f} "
+                f"| {max(0.0, r.wall - known):.1f} |"
+                + (f" ERROR: {r.error}" if r.error else ""))
         if floor_default and floor_harness is not floor_default:
-            print(f"\nRatios to the `{floor_default.variant}` floor ("
-                  f"{floor_default.total:.1f} s): "
-                  + ", ".join(f"-n {r.workers} {r.wall / floor_default.total:.2f}" for r in runs if r.wall))
-        print("\n(rest = pytest start, collection, cert import, outputs, the tests themselves, "
-              "leftover check, moto stop)")
+            out(f"\nRatios to the `{floor_default.variant}` floor ("
+                f"{floor_default.total:.1f} s): "
+                + ", ".join(f"-n {r.workers} {r.wall / floor_default.total:.2f}" for r in runs if r.wall))
+        out("\n(rest = pytest start, collection, cert import, outputs, the tests themselves, "
+            "leftover check, moto stop)")
+    return "\n".join(lines)
 
 
 def _sigterm(signum, frame):
@@ -386,8 +392,14 @@ def main() -> int:
             shutil.copytree(tmp, args.keep_logs, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan"))
         shutil.rmtree(tmp, ignore_errors=True)
-    report(floor, runs, load, args.pytest_args)
+    tables = report(floor, runs, load, args.pytest_args)
+    print("\n" + tables)
     bad = [r for r in runs if r.error or (r.deploys, r.destroys) != (1, 1)]
+    if interrupted or bad:
+        say(f"not written to {results.RESULTS.relative_to(ROOT)}: "
+            f"{'interrupted' if interrupted else 'a run failed'}; the last complete tables stay")
+    else:
+        say(f"tables written to {results.record('sandbox_cycle', 'Sandbox cycle', tables).relative_to(ROOT)}")
     return 130 if interrupted else 1 if bad else 0  # partial results are not a pass
 
 

@@ -12,7 +12,8 @@ import (STACK_FULL_PROVIDER_IMPORT=1: what a synth cost before, same JSON). Then
   warm  = `pytest -m unit` again with nothing changed (synth cache and validate verdicts hit),
           three times: the median is reported (a 3 s run swings by +-0.5 s here); the
           floor and the cold run are medians of three too (+-1 s, +-2 s)
-Prints seconds and the ratios against the goals (cold <= 1.5 x floor, warm < 3 s).
+Prints seconds and the ratios against the goals (cold <= 1.5 x floor, warm < 3 s), and writes
+the table into its section of bench/RESULTS.md (bench/results.py).
 Absolute seconds on a shared machine are noise; the ratios are the result.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import machine  # noqa: E402
+from bench import machine, results  # noqa: E402
 from stack.config import StackConfig, TlsSettings, config_to_mapping  # noqa: E402
 from stack.synthesis.synth import child_env  # noqa: E402
 
@@ -79,25 +80,29 @@ def main() -> int:
         warms = sorted(timed(f"warm unit suite (nothing changed) {i}/3", pytest,
                              {**env, "STACK_SYNTH_CACHE": str(cache)}) for i in (1, 2, 3))
         warm = warms[1]
-    print()
-    print(f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {started_on} "
-          f"(load average {load} at the start)")
-    print()
-    print(f"| measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores | seconds "
-          "| ratio to one bare synth (floor) | ratio to a full-import synth | goal |")
-    print("|---|---|---|---|---|")
-    print(f"| one bare synth (floor; lean provider import; median of "
-          f"{', '.join(f'{f:.1f}' for f in floors)}) | {floor:.1f} | 1.00 | {floor / full:.2f} | |")
-    print(f"| one bare synth, STACK_FULL_PROVIDER_IMPORT=1 | {full:.1f} | {full / floor:.2f} | 1.00 | |")
-    print(f"| `pytest {args.pytest_args}`, cold (caches off; median of "
-          f"{', '.join(f'{c:.1f}' for c in colds)}) | {cold:.1f} | {cold / floor:.2f} | {cold / full:.2f} "
-          f"| <= 1.5 x floor: {'met' if cold <= 1.5 * floor else 'not met'} |")
-    print(f"| cold, terraform's tests deselected ({', '.join(t.rsplit('/', 1)[1] for t in TERRAFORM_TESTS)}) "
-          f"| {no_tf:.1f} | {no_tf / floor:.2f} | {no_tf / full:.2f} "
-          f"| leaves {1.5 * floor - no_tf:.1f} s of the 1.5 x budget for terraform |")
-    print(f"| `pytest {args.pytest_args}`, warm (nothing changed; median of {', '.join(f'{w:.1f}' for w in warms)}) "
-          f"| {warm:.1f} | {warm / floor:.2f} | {warm / full:.2f} "
-          f"| < 3 s: {'met' if warm < 3 else 'not met'} |")
+    table = [
+        (f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {started_on} "
+         f"(load average {load} at the start): `{results.invocation()}`"),
+        "",
+        (f"| measured {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores | seconds "
+         "| ratio to one bare synth (floor) | ratio to a full-import synth | goal |"),
+        "|---|---|---|---|---|",
+        (f"| one bare synth (floor; lean provider import; median of "
+         f"{', '.join(f'{f:.1f}' for f in floors)}) | {floor:.1f} | 1.00 | {floor / full:.2f} | |"),
+        f"| one bare synth, STACK_FULL_PROVIDER_IMPORT=1 | {full:.1f} | {full / floor:.2f} | 1.00 | |",
+        (f"| `pytest {args.pytest_args}`, cold (caches off; median of "
+         f"{', '.join(f'{c:.1f}' for c in colds)}) | {cold:.1f} | {cold / floor:.2f} | {cold / full:.2f} "
+         f"| <= 1.5 x floor: {'met' if cold <= 1.5 * floor else 'not met'} |"),
+        (f"| cold, terraform's tests deselected ({', '.join(t.rsplit('/', 1)[1] for t in TERRAFORM_TESTS)}) "
+         f"| {no_tf:.1f} | {no_tf / floor:.2f} | {no_tf / full:.2f} "
+         f"| leaves {1.5 * floor - no_tf:.1f} s of the 1.5 x budget for terraform |"),
+        (f"| `pytest {args.pytest_args}`, warm (nothing changed; median of {', '.join(f'{w:.1f}' for w in warms)}) "
+         f"| {warm:.1f} | {warm / floor:.2f} | {warm / full:.2f} "
+         f"| < 3 s: {'met' if warm < 3 else 'not met'} |"),
+    ]
+    print("\n" + "\n".join(table))
+    written = results.record("unit_suite", "Unit suite", "\n".join(table))
+    print(f"\n[bench] table written to {written.relative_to(ROOT)}")
     return 0
 
 
