@@ -76,6 +76,13 @@ def resolve(root: Path, ref: str | None) -> Base:
                         "pass --stack-base REF") from None
 
 
+def head_commit(root: Path) -> str:
+    """The commit being signed off: HEAD, marked when the working tree differs from it."""
+    head = _git(root, "rev-parse", "HEAD")
+    dirty = bool(_git(root, "status", "--porcelain", "--untracked-files=no"))
+    return head + (" + uncommitted changes" if dirty else "")
+
+
 def synthesize_base(root: Path, base: Base, config: dict[str, Any]) -> dict[str, Any]:
     """The base's ``cdk.tf.json`` for ``config`` (a mapping of the settings that differ from
     the defaults, so a setting added since the base does not break its parser)."""

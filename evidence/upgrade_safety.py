@@ -105,3 +105,41 @@ def _identity(body: Json) -> tuple[tuple[str, str], ...]:
 
 def summary(changes: list[AddressChange]) -> str:
     return "\n\n".join(change.explain() for change in changes)
+
+
+def _bodies(doc: Json) -> dict[str, Any]:
+    # The "//" metadata (construct path, stack trace) is not sent to AWS.
+    return {f"{rtype}.{name}": {k: v for k, v in body.items() if k != "//"}
+            for rtype, items in doc.get("resource", {}).items() for name, body in items.items()}
+
+
+def change_record(base: Json, head: Json) -> dict[str, Any]:
+    """What the bundle records of a change, from the two JSON documents: resources added,
+    changed (arguments differ), moved and removed, by type, and the stateful verdict. Which
+    changes force a replacement only a plan knows: that is the deployed upgrade's part."""
+    old, new = _bodies(base), _bodies(head)
+    moved = {src: dst for src, dst in moves(head).items() if src in old and dst in new}
+    kept = set(old) & set(new)
+    groups = {
+        "added": sorted(set(new) - set(old) - set(moved.values())),
+        "changed": sorted(a for a in kept if old[a] != new[a]),
+        "moved": sorted(moved),
+        "removed": sorted(set(old) - set(new) - set(moved)),
+    }
+    changes = address_changes(base, head)
+    return {
+        "by_type": {kind: _count_by_type(addresses) for kind, addresses in groups.items()},
+        "addresses": groups,
+        "stateful_types": sorted(STATEFUL_TYPES),
+        "stateful_verdict": "kept" if not changes else "would replace or destroy",
+        "stateful_changes": [{"resource_type": c.resource_type, "old_address": c.old_address,
+                              "new_address": c.new_address} for c in changes],
+    }
+
+
+def _count_by_type(addresses: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for address in addresses:
+        rtype = address.split(".", 1)[0]
+        counts[rtype] = counts.get(rtype, 0) + 1
+    return dict(sorted(counts.items()))
