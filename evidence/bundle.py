@@ -15,7 +15,8 @@ REPORT = "report.json"
 SUMMARY = "summary.md"
 CHECKOV_GATE = "checkov/gate.json"
 CHECKOV_RAW = "checkov/results_json.json"
-FILES = (JUNIT, REPORT, SUMMARY, CHECKOV_GATE, CHECKOV_RAW)
+UPGRADE = "upgrade/change.json"
+FILES = (JUNIT, REPORT, SUMMARY, CHECKOV_GATE, CHECKOV_RAW, UPGRADE)
 
 
 def write_text(out_dir: Path, rel: str, text: str, redactor: Redactor) -> Path:
@@ -38,6 +39,11 @@ def clear(out_dir: Path) -> None:
 
 def read_checkov(out_dir: Path) -> dict[str, Any] | None:
     path = Path(out_dir) / CHECKOV_GATE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def read_upgrade(out_dir: Path) -> dict[str, Any] | None:
+    path = Path(out_dir) / UPGRADE
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -89,11 +95,37 @@ def _fact(f: dict[str, Any]) -> str:
     return f"`{f['key']}` = `{json.dumps(f['value'], sort_keys=True)}`"
 
 
-def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[str, Any] | None) -> str:
+def _upgrade_section(upgrade: dict[str, Any] | None) -> list[str]:
+    """The change this release makes to the last one (PCI DSS 6.5.1, 6.5.2): read first."""
+    if upgrade is None:
+        return ["## Upgrade (PCI DSS 6.5.1, 6.5.2)", "",
+                "Not checked in this run (it is `tests/unit/test_upgrade_safety.py`, marker `unit`).",
+                ""]
+    verdict = upgrade["stateful_verdict"]
+    out = ["## Upgrade (PCI DSS 6.5.1, 6.5.2)", "",
+           f"From `{_cell(upgrade['base_ref'])}` ({upgrade['base_commit'][:12]}) to "
+           f"{_cell(upgrade['head_commit'])}, {upgrade['check']}.", "",
+           f"Resources that hold data ({', '.join(upgrade['stateful_types'])}): "
+           + ("**every one keeps its address.**" if verdict == "kept" else
+              f"**{len(upgrade['stateful_changes'])} would be replaced or destroyed:** "
+              + "; ".join(f"`{c['old_address']}`" + (f" -> `{c['new_address']}`" if c['new_address']
+                                                     else " (gone)")
+                          for c in upgrade["stateful_changes"]) + "."), "",
+           "| change | resources by type |", "|---|---|"]
+    for kind in ("added", "changed", "moved", "removed"):
+        by_type = upgrade["by_type"][kind]
+        out.append(f"| {kind} | " + (", ".join(f"{t} {n}" for t, n in by_type.items()) or "none")
+                   + " |")
+    return out + [""]
+
+
+def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[str, Any] | None,
+               upgrade: dict[str, Any] | None = None) -> str:
     c = st.counts(rows)
-    out = [f"# PCI DSS v{meta['standard_version']} release evidence", "",
-           f"Run `{meta['run_id']}`, {meta['started']} to {meta['finished']} (UTC).", "",
-           "| | |", "|---|---|"]
+    out = [f"# PCI DSS v{meta['standard_version']} release evidence", ""]
+    out += _upgrade_section(upgrade)
+    out += [f"Run `{meta['run_id']}`, {meta['started']} to {meta['finished']} (UTC).", "",
+            "| | |", "|---|---|"]
     for label, key in (("git commit", "git_commit"), ("target", "target"), ("suffix", "suffix"),
                        ("account", "account_id"), ("region", "region"),
                        ("deployment", "deployment_status"), ("pytest exit status", "exit_status"),
@@ -163,6 +195,8 @@ def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[s
     out += ["", "## Files", "", f"- `{JUNIT}`: JUnit XML of every test that ran",
             f"- `{REPORT}`: this run as JSON (requirements, tests, outcomes, facts)",
             f"- `{CHECKOV_GATE}`, `{CHECKOV_RAW}`: the policy gate's classification and checkov's report",
+            f"- `{UPGRADE}`: what this release changes in the last one, by type, and the verdict "
+            "on what holds data",
             "", "Secret values are redacted (`[REDACTED]`) in every file of this bundle.", ""]
     return "\n".join(out)
 
@@ -180,7 +214,9 @@ def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
     meta, rows = redactor.data(meta), redactor.data(rows)
     tests = {k: _clean(v, redactor) for k, v in tests.items()}
     checkov = read_checkov(out_dir)
+    upgrade = read_upgrade(out_dir)
     report = {"meta": meta, "counts": st.counts(rows), "requirements": rows,
+              "upgrade": upgrade or {"status": "not checked in this run"},
               "requirement_table": st.table(rows),
               "checkov": checkov or {"status": "not run in this run"},
               "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "controls": r.controls,
@@ -188,4 +224,5 @@ def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
                          "facts": r.facts} for r in sorted(tests.values(), key=lambda r: r.nodeid)]}
     return {"junit": write_text(out_dir, JUNIT, junit_xml(tests, meta), redactor),
             "report": write_json(out_dir, REPORT, report, redactor),
-            "summary": write_text(out_dir, SUMMARY, summary_md(meta, rows, checkov), redactor)}
+            "summary": write_text(out_dir, SUMMARY, summary_md(meta, rows, checkov, upgrade),
+                                  redactor)}

@@ -77,6 +77,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="write this run's evidence bundle (junit.xml, report.json, summary.md, "
                      "checkov/) into DIR; earlier bundle files there are replaced. Default: "
                      "$EVIDENCE_DIR, or out/evidence when CI=true")
+    g.addoption("--stack-base", metavar="REF",
+                help="the release this change must upgrade in place (evidence/base_synth.py): "
+                     "a tag, branch or commit. Default: $STACK_BASE, else the newest v* tag "
+                     "below HEAD, else the previous commit")
 
 
 def pytest_configure(config: pytest.Config) -> None:
