@@ -110,7 +110,7 @@ def _line(error: ErrorDetails, root: type, prefix: tuple[str, ...]) -> str:
         null = "; null is not a section: leave it out for the defaults" if value is None else ""
         return f"{path} must be an object with the settings {keys}, got {shown(value)}{null}"
     if kind in ("tuple_type", "list_type"):
-        return f"{path} must be a list (a JSON array), got {shown(value)}"
+        return f"{path} must be a list in a config file (a tuple in Python), got {shown(value)}"
     expected = _EXPECTED.get(kind)
     if expected:
         return f"{path}={shown(value)}: {expected}"

@@ -23,8 +23,9 @@ from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYP
                                     parse_certificate_arn, reserved_s3_affix)
 from stack.config.errors import broken, raises_config_error, register_sections
 from stack.config.sections import (STRICT, Capacity, DatabaseSettings, NetworkPlan,
-                                   SandboxSettings, Schedule, TlsSettings, did_you_mean)
-from stack.config.suffix import suffix_problem
+                                   SandboxSettings, Schedule, TlsSettings, anchored, did_you_mean,
+                                   hinted)
+from stack.config.suffix import MIN_SUFFIX_LENGTH, SUFFIX_SHAPE, suffix_problem
 from stack.naming import Naming, name_violations
 
 
@@ -43,9 +44,10 @@ AccountId = Annotated[str, AfterValidator(_matching(ACCOUNT_ID, "is not a 12-dig
 @raises_config_error
 @dataclass(frozen=True, config=STRICT)
 class StackConfig:
-    environment_suffix: str
-    environment: str = "dev"
-    region: str = "us-east-1"
+    environment_suffix: str = Field(json_schema_extra={
+        "pattern": anchored(SUFFIX_SHAPE), "minLength": MIN_SUFFIX_LENGTH})
+    environment: str = hinted("dev", pattern=anchored(ENVIRONMENT))
+    region: str = hinted("us-east-1", enum=sorted(aws.SUPPORTED_REGIONS))
     application: str = "fintxn"
     cost_center: str = "CC-1001"
     instance_type: str = "t3.large"
@@ -54,11 +56,15 @@ class StackConfig:
     network: NetworkPlan = Field(default_factory=NetworkPlan)
     tls: TlsSettings = Field(default_factory=TlsSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    alert_emails: tuple[Email, ...] = ()
-    waf_rate_limit: int = 2000
-    log_retention_days: int = 365
-    rotation_days: int = 30
-    allowed_account_ids: tuple[AccountId, ...] = ()
+    alert_emails: tuple[Email, ...] = hinted((), uniqueItems=True)
+    waf_rate_limit: int = hinted(2000, minimum=aws.WAF_RATE_LIMIT_MIN,
+                                 maximum=aws.WAF_RATE_LIMIT_MAX)
+    log_retention_days: int = hinted(365, enum=[d for d in aws.LOG_RETENTION_DAYS
+                                                if d >= aws.PCI_MIN_LOG_RETENTION_DAYS])
+    rotation_days: int = hinted(30, minimum=aws.ROTATION_DAYS_MIN,
+                                maximum=aws.ROTATION_DAYS_MAX)
+    allowed_account_ids: tuple[AccountId, ...] = hinted(
+        (), items={"type": "string", "pattern": anchored(ACCOUNT_ID)})
     sandbox: SandboxSettings | None = None
 
     @property
@@ -131,9 +137,9 @@ class StackConfig:
         arn = parse_certificate_arn(value.certificate_arn or "")
         region = info.data.get("region")
         if arn and region and arn.region != region:
-            raise broken(f"is in {arn.region}, but the ALB is in region {region}: an ALB can "
-                         "only use an ACM certificate from its own region",
-                         setting="tls.certificate_arn")
+            raise broken(f"tls.certificate_arn={value.certificate_arn!r} is in {arn.region}, "
+                         f"but the ALB is in region {region}: an ALB can only use an ACM "
+                         "certificate from its own region", whole=True)
         return value
 
     @field_validator("alert_emails")

@@ -13,8 +13,8 @@ DAY, WEEK = 24 * 60, 7 * 24 * 60
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = r"([01]\d|2[0-3]):([0-5]\d)"
 _DAY = "(" + "|".join(WEEKDAYS) + ")"
-_DAILY = re.compile(rf"{_HHMM}-{_HHMM}")
-_WEEKLY = re.compile(rf"{_DAY}:{_HHMM}-{_DAY}:{_HHMM}")
+DAILY_WINDOW = re.compile(rf"{_HHMM}-{_HHMM}")
+WEEKLY_WINDOW = re.compile(rf"{_DAY}:{_HHMM}-{_DAY}:{_HHMM}")
 _CRON_ITEM = re.compile(r"(?P<base>\*|(?P<low>\w+)(?:-(?P<high>\w+))?)(?:/(?P<step>\d+))?")
 _CRON_HINT = ("AWS Auto Scaling recurrences are Unix cron: 'minute hour day-of-month month "
               "day-of-week', e.g. '0 8 * * MON-FRI'")
@@ -68,7 +68,7 @@ def _cron_value(text: str, low: int, names: tuple[str, ...]) -> int | None:
 
 def daily_minutes(window: str) -> tuple[int, int] | None:
     """(start, end) minutes after midnight of ``hh24:mi-hh24:mi``, or None."""
-    match = _DAILY.fullmatch(window)
+    match = DAILY_WINDOW.fullmatch(window)
     if not match:
         return None
     h1, m1, h2, m2 = map(int, match.groups())
@@ -77,7 +77,7 @@ def daily_minutes(window: str) -> tuple[int, int] | None:
 
 def weekly_minutes(window: str) -> tuple[int, int] | None:
     """(start, end) minutes after Monday 00:00 of ``ddd:hh24:mi-ddd:hh24:mi``, or None."""
-    match = _WEEKLY.fullmatch(window)
+    match = WEEKLY_WINDOW.fullmatch(window)
     if not match:
         return None
     d1, h1, m1, d2, h2, m2 = match.groups()

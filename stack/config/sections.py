@@ -11,7 +11,9 @@ import itertools
 import re
 from zoneinfo import ZoneInfo
 
-from pydantic import ConfigDict, ValidationInfo, field_validator
+from typing import Any
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from stack.config import aws_limits as aws
@@ -19,8 +21,8 @@ from stack.config.aws_names import (DB_INSTANCE_CLASS, HOSTED_ZONE_ID, certifica
                                     dns_name_problem)
 from stack.config.errors import broken, raises_config_error
 from stack.config.loopback import loopback_problem
-from stack.config.schedules import (backup_window_problem, cron_problem,
-                                    maintenance_window_problem, windows_overlap)
+from stack.config.schedules import (DAILY_WINDOW, WEEKLY_WINDOW, backup_window_problem,
+                                    cron_problem, maintenance_window_problem, windows_overlap)
 
 # Strict: JSON's true is not 1 and "3" is not 3; unknown keys are errors; defaults are checked
 # too, so that rules between settings run whichever of them a config leaves out.
@@ -28,16 +30,27 @@ STRICT = ConfigDict(strict=True, extra="forbid", validate_default=True)
 _TIME_ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
 
 
+def hinted(default: Any, **json_schema: Any) -> Any:
+    """A field's default, with the limits an editor can check from the JSON Schema (the
+    rules themselves are the validators)."""
+    return Field(default, json_schema_extra=json_schema)
+
+
+def anchored(pattern: re.Pattern[str]) -> str:
+    """A fullmatch pattern as JSON Schema's (searching) ``pattern``."""
+    return f"^(?:{pattern.pattern})$"
+
+
 @raises_config_error
 @dataclass(frozen=True, config=STRICT)
 class Capacity:
     """Auto Scaling group sizes; business hours raise the floor to ``business_hours_min``."""
-    min_size: int = 2
+    min_size: int = hinted(2, minimum=aws.MIN_INSTANCES)
     desired: int = 3
-    max_size: int = 6
-    business_hours_min: int = 3
-    scale_up_cpu_percent: int = 70
-    scale_down_cpu_percent: int = 30
+    max_size: int = hinted(6, maximum=aws.MAX_INSTANCES)
+    business_hours_min: int = hinted(3, minimum=aws.BUSINESS_HOURS_MIN_INSTANCES)
+    scale_up_cpu_percent: int = hinted(70, minimum=1, maximum=99)
+    scale_down_cpu_percent: int = hinted(30, minimum=1, maximum=99)
 
     @field_validator("min_size")
     @classmethod
@@ -221,21 +234,22 @@ class TlsSettings:
 @dataclass(frozen=True, config=STRICT)
 class DatabaseSettings:
     instance_class: str = "db.r6g.large"
-    engine_version: str = "8.0.mysql_aurora.3.08.2"
-    backup_retention_days: int = 7
-    backup_window: str = "03:00-04:00"
-    maintenance_window: str = "sun:05:00-sun:06:00"
+    engine_version: str = hinted("8.0.mysql_aurora.3.08.2", enum=list(aws.AURORA_MYSQL_VERSIONS))
+    backup_retention_days: int = hinted(7, minimum=aws.BACKUP_RETENTION_MIN,
+                                        maximum=aws.BACKUP_RETENTION_MAX)
+    backup_window: str = hinted("03:00-04:00", pattern=anchored(DAILY_WINDOW))
+    maintenance_window: str = hinted("sun:05:00-sun:06:00", pattern=anchored(WEEKLY_WINDOW))
     deletion_protection: bool = False
     skip_final_snapshot: bool = True
 
     @field_validator("instance_class")
     @classmethod
     def _class(cls, value: str) -> str:
-        if not DB_INSTANCE_CLASS.fullmatch(value):
-            raise broken("is not an RDS instance class like db.r6g.large")
         if value in aws.AURORA_UNSUPPORTED_CLASSES:
             raise broken(": the stack sets no Serverless v2 scaling, so RDS refuses this "
                          "class; choose a provisioned class like db.r6g.large")
+        if not DB_INSTANCE_CLASS.fullmatch(value):
+            raise broken("is not an RDS instance class like db.r6g.large")
         return value
 
     @field_validator("engine_version")

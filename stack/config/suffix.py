@@ -11,7 +11,7 @@ import re
 # The sweeper matches a run's resources by suffix as a whole token: a shorter suffix would
 # match names and tags of other runs.
 MIN_SUFFIX_LENGTH = 4
-_SHAPE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SUFFIX_SHAPE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def suffix_problem(suffix: str) -> str | None:
@@ -19,7 +19,7 @@ def suffix_problem(suffix: str) -> str | None:
     if not suffix:
         return (f"is empty: give {MIN_SUFFIX_LENGTH}+ lowercase letters, digits or single "
                 "hyphens")
-    if not _SHAPE.fullmatch(suffix):
+    if not SUFFIX_SHAPE.fullmatch(suffix):
         return ("only lowercase letters, digits and single hyphens, not starting or ending "
                 "with a hyphen")
     if len(suffix) < MIN_SUFFIX_LENGTH:
