@@ -1,10 +1,11 @@
 """The stack's one typed configuration, validated before any construct exists.
 
-``model`` holds StackConfig and ``sections`` its parts, strict pydantic dataclasses whose
-rules cite AWS's limits (``aws_limits``, ``aws_names``, ``schedules``); ``errors`` turns
-their problems into one ConfigError; ``loading`` reads files and the environment; ``suffix``
-is the one suffix rule; ``loopback`` the one rule about where a sandbox may be; ``schema``
-the JSON Schema for editors. Import from here: ``from stack.config import StackConfig``.
+``model`` holds StackConfig and ``sections`` its parts, strict pydantic dataclasses (``fields``:
+what they share) whose rules cite AWS's limits (``aws_limits``, ``aws_names``, ``schedules``);
+``errors`` turns their problems into one ConfigError; ``loading`` reads files and the
+environment; ``suffix`` is the one suffix rule; ``loopback`` the one rule about where a sandbox
+may be; ``schema`` the JSON Schema for editors (``stack-config.schema.json``).
+Import from here: ``from stack.config import StackConfig``.
 """
 from stack.config.errors import ConfigError
 from stack.config.loading import (config_from_mapping, config_to_mapping, load_config,

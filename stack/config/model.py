@@ -22,9 +22,9 @@ from stack.config import aws_limits as aws
 from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYPE, TAG_VALUE,
                                     parse_certificate_arn, reserved_s3_affix)
 from stack.config.errors import broken, raises_config_error, register_sections
-from stack.config.sections import (STRICT, Capacity, DatabaseSettings, NetworkPlan,
-                                   SandboxSettings, Schedule, TlsSettings, anchored, did_you_mean,
-                                   hinted)
+from stack.config.fields import STRICT, anchored, did_you_mean, hinted
+from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, SandboxSettings,
+                                   Schedule, TlsSettings)
 from stack.config.suffix import MIN_SUFFIX_LENGTH, SUFFIX_SHAPE, suffix_problem
 from stack.naming import Naming, name_violations
 

@@ -5,40 +5,24 @@ so they are reported alongside every other problem rather than once those are fi
 """
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import itertools
 import re
 from zoneinfo import ZoneInfo
 
-from typing import Any
-
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from stack.config import aws_limits as aws
 from stack.config.aws_names import (DB_INSTANCE_CLASS, HOSTED_ZONE_ID, certificate_arn_problem,
                                     dns_name_problem)
 from stack.config.errors import broken, raises_config_error
+from stack.config.fields import STRICT, anchored, did_you_mean, hinted
 from stack.config.loopback import loopback_problem
 from stack.config.schedules import (DAILY_WINDOW, WEEKLY_WINDOW, backup_window_problem,
                                     cron_problem, maintenance_window_problem, windows_overlap)
 
-# Strict: JSON's true is not 1 and "3" is not 3; unknown keys are errors; defaults are checked
-# too, so that rules between settings run whichever of them a config leaves out.
-STRICT = ConfigDict(strict=True, extra="forbid", validate_default=True)
 _TIME_ZONE_KEY = re.compile(r"[A-Za-z0-9_+\-]+(?:/[A-Za-z0-9_+\-]+)*")
-
-
-def hinted(default: Any, **json_schema: Any) -> Any:
-    """A field's default, with the limits an editor can check from the JSON Schema (the
-    rules themselves are the validators)."""
-    return Field(default, json_schema_extra=json_schema)
-
-
-def anchored(pattern: re.Pattern[str]) -> str:
-    """A fullmatch pattern as JSON Schema's (searching) ``pattern``."""
-    return f"^(?:{pattern.pattern})$"
 
 
 @raises_config_error
@@ -309,7 +293,3 @@ class SandboxSettings:
             raise broken(": " + problem)
         return value
 
-
-def did_you_mean(value: str, choices: frozenset[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(value.lower(), sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
