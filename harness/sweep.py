@@ -35,10 +35,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
 from harness.suffix_match import Matcher
-from stack.config import ConfigError, is_suffix_shape, read_config_file
+from stack.config import ConfigError, read_config_file, suffix_problem
 from stack.config import loopback_problem
-
-MIN_SUFFIX = 4
 
 
 class SweepRefused(RuntimeError):
@@ -74,10 +72,10 @@ def _code(exc: Exception) -> str:
 # tagged ARNs). Discovery order matters only for ctx; deletion order is DELETE_ORDER.
 class Sweep:
     def __init__(self, clients: AwsClients, suffix: str, log: Callable[[str], None] = print):
-        if not is_suffix_shape(suffix) or len(suffix) < MIN_SUFFIX:
-            raise SweepRefused(f"--suffix {suffix!r}: give the run's suffix (lowercase letters, "
-                               f"digits, single hyphens, at least {MIN_SUFFIX} characters): a "
-                               "shorter one would match resources of other runs")
+        problem = suffix_problem(suffix)   # the config's own rule: any run's suffix passes
+        if problem:
+            raise SweepRefused(f"--suffix {suffix!r}" + (" " if problem.startswith("is ")
+                                                         else ": ") + problem)
         self.c = clients
         self.match = Matcher(suffix)
         self.suffix = suffix
