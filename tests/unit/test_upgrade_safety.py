@@ -21,14 +21,12 @@ def non_default_settings(obj: Any) -> dict[str, Any]:
     """The settings of a config that differ from the defaults: what the base is given, so a
     setting added since the base (with its default) never trips the base's parser."""
     out: dict[str, Any] = {}
+    declared = getattr(type(obj), "__pydantic_fields__", {})
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = dataclasses.MISSING
+        info = declared.get(f.name)
+        default = (info.get_default(call_default_factory=True) if info is not None
+                   and not info.is_required() else dataclasses.MISSING)
         if dataclasses.is_dataclass(value) and dataclasses.is_dataclass(default):
             nested = non_default_settings(value)
             if nested:
