@@ -75,9 +75,11 @@ def check_suffix(suffix: str) -> None:
 
 
 def check_region(region: str) -> None:
-    import boto3  # its endpoint data is local: no call is made
-    known = boto3.session.Session().get_available_regions("sts")
-    if region not in known:
+    # botocore's own endpoint data: no call, and no profile read (a bad AWS_PROFILE is the
+    # probe's to report, naming the target).
+    from botocore.loaders import create_loader
+    partitions = create_loader().load_data("endpoints")["partitions"]
+    if region not in {r for p in partitions for r in p["regions"]}:
         raise SweepRefused(f"--region {region!r} is not an AWS region (e.g. us-east-1)")
 
 
@@ -110,10 +112,11 @@ def recorded_endpoint(workdir: str, suffix: str) -> str:
         raise SweepRefused(f"--target sandbox needs --endpoint URL (no endpoint recorded in "
                            f"{record.parent}); {hint}")
     try:
-        endpoint = json.loads(record.read_text()).get("endpoint")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError) as exc:
+        data = json.loads(record.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise SweepRefused(f"--stack-workdir: {record} is not a deployment record "
                            f"({type(exc).__name__}: {exc}); {hint}") from None
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
     if not isinstance(endpoint, str) or not endpoint:
         raise SweepRefused(f"--stack-workdir: {record} records no sandbox endpoint; {hint}")
     return endpoint
