@@ -9,7 +9,8 @@ docstrings quote these numbers from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from botocore.config import Config
 
 # botocore's standard retry mode sleeps rand(0, 1) * min(2 ** i, 20) s before retry i + 1.
 _MAX_BACKOFF_S = 20.0
@@ -27,8 +28,7 @@ class CallBound:
         backoff = sum(min(2.0 ** i, _MAX_BACKOFF_S) for i in range(self.attempts - 1))
         return self.attempts * (self.connect_s + self.read_s) + backoff
 
-    def config(self) -> Any:
-        from botocore.config import Config  # botocore loads in ~0.2 s: only when a call is made
+    def config(self) -> Config:
         return Config(connect_timeout=self.connect_s, read_timeout=self.read_s,
                       retries={"total_max_attempts": self.attempts, "mode": "standard"})
 

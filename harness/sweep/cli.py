@@ -23,7 +23,7 @@ from stack.config import ConfigError, is_suffix_shape, loopback_problem, read_co
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
-USAGE = f"""\
+USAGE = """\
 Lists, and with --delete deletes, what carries a run's suffix (what a crashed run left).
 
   python -m harness.sweep --suffix S                      # sandbox, dry run: list only

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Callable, Iterable, Iterator, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import jmespath
 from botocore.exceptions import BotoCoreError, ClientError
