@@ -9,8 +9,10 @@ docstrings quote these numbers from here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from botocore.config import Config
+if TYPE_CHECKING:
+    from botocore.config import Config
 
 # botocore's standard retry mode sleeps rand(0, 1) * min(2 ** i, 20) s before retry i + 1.
 _MAX_BACKOFF_S = 20.0
@@ -29,6 +31,9 @@ class CallBound:
         return self.attempts * (self.connect_s + self.read_s) + backoff
 
     def config(self) -> Config:
+        # Here, not at import: the plugin imports the leftover check at every pytest start,
+        # and botocore.config costs ~0.17 s there.
+        from botocore.config import Config
         return Config(connect_timeout=self.connect_s, read_timeout=self.read_s,
                       retries={"total_max_attempts": self.attempts, "mode": "standard"})
 
