@@ -14,7 +14,8 @@ class AwsClients:
     target the caller's own credentials/profile and AWS's endpoints are used.
     """
 
-    def __init__(self, region: str, endpoint: str | None = None, profile: str | None = None):
+    def __init__(self, region: str, endpoint: str | None = None, profile: str | None = None,
+                 config: Any = None):
         import boto3                      # here, not at import: every pytest start loads the
         from botocore.config import Config  # plugin, few sessions talk to AWS (~0.2 s)
         self.region = region
@@ -23,8 +24,8 @@ class AwsClients:
             self._session = boto3.session.Session(region_name=region, **SANDBOX_CREDENTIALS)
         else:
             self._session = boto3.session.Session(region_name=region, profile_name=profile)
-        self._config = Config(retries={"max_attempts": 8, "mode": "standard"},
-                              connect_timeout=10, read_timeout=60)
+        self._config = config or Config(retries={"max_attempts": 8, "mode": "standard"},
+                                        connect_timeout=10, read_timeout=60)
 
     @functools.lru_cache(maxsize=None)
     def client(self, service: str) -> Any:

@@ -18,7 +18,7 @@ from stack.config import ConfigError, StackConfig, config_from_mapping, read_con
 
 from harness import certs, mirror, sandbox
 from harness.aws_clients import AwsClients, clients_for
-from harness.leftovers import leftovers
+from harness.sweep import leftovers
 from harness.progress import Progress
 from harness.terraform import SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_env
 from harness.workdir import StackWorkdir
@@ -335,7 +335,8 @@ class Deployer:
                     certs.delete(self._clients(record).acm, record["certificate_arn"])
                 notes: list[str] = []
                 if record.get("target") == "sandbox":
-                    found, unchecked = leftovers(self._clients(record), self.opts.suffix)
+                    check = leftovers(self._clients(record), self.opts.suffix)
+                    found, unchecked = [x.line() for x in check.leftovers], list(check.unchecked)
                     notes = [f"LEFTOVER {f}" for f in found] + [f"unchecked {u}" for u in unchecked]
                     if found:
                         raise DestroyError(

@@ -3,9 +3,12 @@ directly through the APIs (moto answers in milliseconds, the provider's polling 
 minutes), named and tagged the way the stack names and tags them."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
@@ -16,7 +19,31 @@ ASSUME_EC2 = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
-def client(endpoint: str, service: str):
+# Every kind plant() leaves, in the sweeper's words: the inventory must find each of them.
+PLANTED_KINDS = frozenset({
+    "ec2 vpc", "ec2 subnet", "ec2 internet gateway", "ec2 elastic ip", "ec2 nat gateway",
+    "ec2 route table", "ec2 security group", "ec2 security group rules", "ec2 flow log",
+    "iam role", "iam policy", "iam instance profile", "ec2 launch template",
+    "autoscaling group", "ec2 instance", "elbv2 load balancer", "elbv2 target group",
+    "rds subnet group", "rds cluster parameter group", "rds parameter group", "rds cluster",
+    "rds instance", "secret", "sns topic", "sqs queue", "ssm parameter", "log group",
+    "cloudwatch alarm", "lambda function", "kms key", "kms alias", "wafv2 web acl",
+    "cloudfront oac", "cloudfront distribution", "route53 record", "s3 bucket",
+    "acm certificate",
+    "ec2 network interface"})  # the NAT gateway's: moto shows it detached ("available")
+# The hosted zone is not the run's (the stack writes records into a zone it is given).
+ZONE = "platform.example.com."
+
+
+@dataclass(frozen=True)
+class Planted:
+    vpc: str
+    bucket: str
+    tag_only_key: str
+    zone_id: str
+
+
+def client(endpoint: str, service: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="testing", aws_secret_access_key="testing")
 
@@ -25,16 +52,15 @@ def _tags(name: str, **extra: str) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in {**TAGS, "Name": name, **extra}.items()]
 
 
-def plant(endpoint: str, s: str) -> dict[str, str]:
-    """Create ~42 resources of 37 kinds for suffix ``s``; return a few ids for assertions."""
+def plant(endpoint: str, s: str) -> Planted:
+    """Leave what a crashed run of suffix ``s`` leaves (the inventory finds 44 resources of
+    the 38 PLANTED_KINDS); return a few ids."""
     c = lambda svc: client(endpoint, svc)  # noqa: E731
     ec2, iam, rds, elb = c("ec2"), c("iam"), c("rds"), c("elbv2")
-    ids: dict[str, str] = {}
 
     # network: VPC, 2 subnets, IGW, NAT + EIP, route table, two SGs naming each other
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16", TagSpecifications=[
         {"ResourceType": "vpc", "Tags": _tags(f"vpc-dev-{s}")}])["Vpc"]["VpcId"]
-    ids["vpc"] = vpc
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24",
                                  AvailabilityZone=f"us-east-1{'ab'[i]}", TagSpecifications=[
                                      {"ResourceType": "subnet",
@@ -82,8 +108,9 @@ def plant(endpoint: str, s: str) -> dict[str, str]:
         Tags=[{"Key": "Name", "Value": f"app-dev-{s}", "PropagateAtLaunch": True}])
 
     # load balancing: ALB, target group, listener
-    lb = elb.create_load_balancer(Name=f"alb-dev-{s}", Subnets=subnets, SecurityGroups=[alb_sg],
-                                  Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
+    alb = elb.create_load_balancer(Name=f"alb-dev-{s}", Subnets=subnets, SecurityGroups=[alb_sg],
+                                   Type="application")["LoadBalancers"][0]
+    lb = alb["LoadBalancerArn"]
     tg = elb.create_target_group(Name=f"tg-dev-{s}", Protocol="HTTP", Port=8080, VpcId=vpc,
                                  TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
     elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
@@ -130,7 +157,7 @@ def plant(endpoint: str, s: str) -> dict[str, str]:
     kms = c("kms")
     key = kms.create_key(Description=f"data key dev-{s}")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=f"alias/data-dev-{s}", TargetKeyId=key)
-    ids["tag_only_key"] = kms.create_key(Description="logs key", Tags=[
+    tag_only_key = kms.create_key(Description="logs key", Tags=[
         {"TagKey": "Name", "TagValue": f"logs-key-dev-{s}"}])["KeyMetadata"]["KeyId"]
 
     # edge: WAF ACL, CloudFront distribution (only its Comment names the run) + OAC
@@ -159,8 +186,22 @@ def plant(endpoint: str, s: str) -> dict[str, str]:
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"1")
     s3.put_object(Bucket=bucket, Key="index.html", Body=b"2")
     s3.delete_object(Bucket=bucket, Key="index.html")
-    ids["bucket"] = bucket
+
+    # DNS in a zone that is not the run's: one record named by the run, one that only
+    # points at the run's load balancer
+    route53 = c("route53")
+    zones = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"]
+    zone_id = (zones[0]["Id"] if zones and zones[0]["Name"] == ZONE else
+               route53.create_hosted_zone(Name=ZONE, CallerReference=f"zone-{s}")["HostedZone"]["Id"])
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {
+            "Name": f"www.dev-{s}.{ZONE}", "Type": "CNAME", "TTL": 300,
+            "ResourceRecords": [{"Value": "d111111abcdef8.cloudfront.net"}]}},
+        {"Action": "CREATE", "ResourceRecordSet": {
+            "Name": f"origin-{hashlib.sha1(s.encode()).hexdigest()[:8]}.{ZONE}", "Type": "A", "AliasTarget": {
+                "HostedZoneId": alb["CanonicalHostedZoneId"], "DNSName": alb["DNSName"],
+                "EvaluateTargetHealth": False}}}]})
 
     # the harness's own imported ALB certificate
     certs.import_self_signed(c("acm"), s, TAGS)
-    return ids
+    return Planted(vpc=vpc, bucket=bucket, tag_only_key=tag_only_key, zone_id=zone_id)

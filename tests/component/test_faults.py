@@ -35,8 +35,7 @@ import pytest
 
 from harness import sandbox
 from harness.aws_clients import AwsClients
-from harness.leftovers import leftovers
-from harness.sweep import Sweep
+from harness.sweep import leftovers
 from harness.workdir import StackWorkdir
 from tests.component import child_pytest
 from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, workdir
@@ -150,14 +149,11 @@ def events(wd: StackWorkdir) -> list[str]:
 
 
 def remaining(endpoint: str, suffix: str) -> list[str]:
-    """Everything in moto that carries the suffix: the sweeper's finder (names, tags via the
-    tagging API, describe calls) plus the harness's own post-destroy listing."""
-    clients = AwsClients("us-east-1", endpoint=endpoint)
-    sweep = Sweep(clients, suffix, log=lambda line: None)
-    found = [f.line() for f in sweep.find()]
-    assert not sweep.unchecked, sweep.unchecked
-    found += leftovers(clients, suffix)[0]
-    return found
+    """Everything in moto that carries the suffix: the sweeper's inventory (names, tags via
+    the tagging API, describe calls), which is also the harness's post-destroy check."""
+    check = leftovers(AwsClients("us-east-1", endpoint=endpoint), suffix)
+    assert not check.unchecked, check.unchecked
+    return [x.found.line() for x in check.leftovers]
 
 
 def created_in_apply(wd: StackWorkdir) -> list[str]:
