@@ -22,7 +22,6 @@ Exit codes: 0 nothing left (or dry run done), 1 something could not be deleted, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -34,7 +33,9 @@ from typing import Any, Callable, Iterable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
+from harness.record import RecordError, Target, read_record
 from harness.suffix_match import Matcher
+from harness.workdir import StackWorkdir
 from stack.config import ConfigError, is_suffix_shape, read_config_file
 from stack.config import loopback_problem
 
@@ -650,12 +651,15 @@ def allowed_accounts(config_file: str | None) -> list[str]:
 
 
 def clients_for(args: argparse.Namespace) -> AwsClients:
-    if args.target == "sandbox":
+    if Target(args.target) is Target.SANDBOX:
         endpoint = args.endpoint
         if not endpoint:
-            record = Path(args.stack_workdir) / args.suffix / "deployment.json"
-            if record.is_file():
-                endpoint = json.loads(record.read_text()).get("endpoint")
+            try:
+                workdir = StackWorkdir(Path(args.stack_workdir), args.suffix)
+                record = read_record(workdir.deployment_file)
+            except RecordError as exc:
+                raise SweepRefused(f"{exc}; pass --endpoint URL") from None
+            endpoint = record.endpoint if record is not None else None
         if not endpoint:
             raise SweepRefused(f"--target sandbox needs --endpoint URL (no endpoint recorded in "
                                f"{Path(args.stack_workdir) / args.suffix})")
@@ -678,7 +682,7 @@ def clients_for(args: argparse.Namespace) -> AwsClients:
 def main(argv: list[str] | None = None, out=sys.stdout) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.sweep", description=__doc__.split("\n\n")[0])
     p.add_argument("--suffix", required=True, help="the run's environment suffix")
-    p.add_argument("--target", choices=("sandbox", "aws"), default="sandbox")
+    p.add_argument("--target", choices=[t.value for t in Target], default=Target.SANDBOX.value)
     p.add_argument("--endpoint", help="sandbox: the moto server (loopback only); default: the "
                    "one recorded in the suffix's workdir")
     p.add_argument("--region", default="us-east-1")

@@ -233,8 +233,14 @@ def test_sandbox_settings_and_test_credentials_only_in_sandbox_mode(tmp_path, mo
     """The aws target's config has no sandbox section (so the synth has no endpoint
     overrides) and its terraform environment carries the caller's credentials, not the
     sandbox's test ones; the sandbox target gets both, and only in our own subprocesses."""
-    from harness.deployment import Deployer, Options, stack_config
+    from harness.deployment import Deployer
+    from harness.options import Options
     from harness.progress import Progress
+    from harness.record import Target
+    from harness.run_config import PLACEHOLDER_CERT_ARN, planned_config, sandbox_config
+
+    def _no_synth(cfg: object, outdir: Path) -> Path:
+        raise AssertionError("nothing is synthesized here")
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
@@ -248,15 +254,17 @@ def test_sandbox_settings_and_test_credentials_only_in_sandbox_mode(tmp_path, mo
     aws = Options(target="aws", suffix="prodlike1", workdir_root=tmp_path, config_file=cfg_file)
     sandbox_opts = Options(target="sandbox", suffix="sbx1", workdir_root=tmp_path)
 
-    assert stack_config(aws).sandbox is None
-    assert stack_config(aws).allowed_account_ids == ("111111111111",)
-    sandbox_cfg = stack_config(sandbox_opts, endpoint="http://127.0.0.1:45678")
+    aws_cfg = planned_config(aws)
+    assert aws_cfg.sandbox is None
+    assert aws_cfg.allowed_account_ids == ("111111111111",)
+    sandbox_cfg = sandbox_config(planned_config(sandbox_opts), sandbox_opts,
+                                 "http://127.0.0.1:45678", PLACEHOLDER_CERT_ARN)
     assert sandbox_cfg.sandbox.endpoint == "http://127.0.0.1:45678"
 
     quiet = Progress(None, write=lambda line: None)
-    aws_env = Deployer(aws, quiet, synthesize=None).terraform({"target": "aws"}).env
+    aws_env = Deployer(aws, quiet, synthesize=_no_synth).terraform(Target.AWS, "us-east-1").env
     assert "AWS_ACCESS_KEY_ID" not in aws_env and aws_env["AWS_PROFILE"] == "nightly"
-    sandbox_env = Deployer(sandbox_opts, quiet, synthesize=None).terraform(
-        {"target": "sandbox", "region": "us-east-1"}).env
+    sandbox_env = Deployer(sandbox_opts, quiet, synthesize=_no_synth).terraform(
+        Target.SANDBOX, "us-east-1").env
     assert sandbox_env["AWS_ACCESS_KEY_ID"] == "testing" and "AWS_PROFILE" not in sandbox_env
     assert "AWS_ACCESS_KEY_ID" not in os.environ  # the test credentials never leak into ours
