@@ -23,6 +23,7 @@ from harness.record import Deployment, RecordError, Status, Target
 from harness.run_config import sandbox_config
 from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_binary,
                                terraform_env)
+from harness.workdir import Event
 
 Synthesizer = Callable[[StackConfig, Path], Path]
 
@@ -105,7 +106,7 @@ class Deployer:
         record = wd.save_deployment(Deployment.started(
             suffix=self.opts.suffix, target=self.opts.target, region=planned.region,
             run_id=self.run_id, config_file=str(self.opts.config_file or ""), workdir=str(wd.path)))
-        wd.event("deploy-start", run_id=self.run_id)
+        wd.event(Event.DEPLOY_START, run_id=self.run_id)
         try:
             cfg = planned
             if self.opts.is_sandbox:
@@ -135,13 +136,13 @@ class Deployer:
             tf.apply()
             stack = self._read_outputs(tf, record, cfg)
             record = wd.save_deployment(record.deployed(stack.resources))
-            wd.event("deploy-done", run_id=self.run_id, resources=len(stack.resources))
+            wd.event(Event.DEPLOY_DONE, run_id=self.run_id, resources=len(stack.resources))
             self.progress.say(f"deployed {len(stack.resources)} resources, suffix {self.opts.suffix}")
             return stack
         except BaseException as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             wd.save_deployment(record.deploy_failed(message, wd.resources_in_state()))
-            wd.event("deploy-failed", run_id=self.run_id, error=message)
+            wd.event(Event.DEPLOY_FAILED, run_id=self.run_id, error=message)
             if isinstance(exc, Exception) and not isinstance(exc, HarnessError):
                 raise DeployError(f"deploy of suffix {self.opts.suffix} failed: {exc}\n"
                                   "what was created is destroyed at the end of the session; "
@@ -150,9 +151,9 @@ class Deployer:
 
     def _read_outputs(self, tf: Terraform, record: Deployment, cfg: StackConfig) -> DeployedStack:
         raw = tf.output()
-        values = {name: out["value"] for name, out in raw.items()}
+        values = {name: out.value for name, out in raw.items()}
         self.workdir.write_public_outputs(
-            {name: out["value"] for name, out in raw.items() if not out.get("sensitive")})
+            {name: out.value for name, out in raw.items() if not out.sensitive})
         return DeployedStack(suffix=self.opts.suffix, target=record.target, region=record.region,
                              endpoint=record.endpoint, output_values=values, workdir=self.workdir,
                              config=cfg, resources=tuple(self.workdir.resources_in_state()))
@@ -201,7 +202,7 @@ class Deployer:
             record = wd.deployment()
             if record is None or record.status is Status.DESTROYED:
                 return []
-            wd.event("destroy-start", run_id=self.run_id, previous_status=record.status.value)
+            wd.event(Event.DESTROY_START, run_id=self.run_id, previous_status=record.status.value)
             record = wd.save_deployment(record.destroying())
             sandbox_gone = (record.is_sandbox and record.endpoint is not None
                             and not sandbox.is_up(record.endpoint))
@@ -213,7 +214,7 @@ class Deployer:
                                           f"{record.moto_pid}) is gone, and everything "
                                           "deployed into it with it; nothing to destroy")
                         wd.save_deployment(record.destroyed(sandbox_gone=True))
-                        wd.event("destroy-done", run_id=self.run_id, sandbox_gone=True, leftovers=[])
+                        wd.event(Event.DESTROY_DONE, run_id=self.run_id, sandbox_gone=True, leftovers=[])
                         return []
                     raise DestroyError(f"the sandbox {record.endpoint} does not answer; start it "
                                        "again or pass --sandbox-endpoint with its new address")
@@ -235,10 +236,10 @@ class Deployer:
             except BaseException as exc:
                 error = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
                 wd.save_deployment(record.destroy_failed(error))
-                wd.event("destroy-failed", run_id=self.run_id, error=error)
+                wd.event(Event.DESTROY_FAILED, run_id=self.run_id, error=error)
                 raise DestroyError(self.how_to_finish(exc, record)) from exc
             wd.save_deployment(record.destroyed())
-            wd.event("destroy-done", run_id=self.run_id, leftovers=notes)
+            wd.event(Event.DESTROY_DONE, run_id=self.run_id, leftovers=notes)
             if record.started_moto:
                 sandbox.stop(record.moto_pid)
             return notes

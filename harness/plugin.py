@@ -44,7 +44,7 @@ from harness.options import Options
 from harness.progress import Progress, timing_table
 from harness.record import Deployment, RecordError, Status, Target
 from harness.run_config import planned_config
-from harness.workdir import StackWorkdir
+from harness.workdir import Event, StackWorkdir
 from stack.config import (StackConfig, config_from_mapping, config_to_mapping, is_suffix_shape,
                           loopback_problem)
 
@@ -71,7 +71,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "(default: .stack-work under the rootdir; ini: stack_workdir)")
     g.addoption("--stack-config", metavar="FILE", help="stack config JSON (TLS settings and "
                 "allowed_account_ids for --stack-target aws; ini: stack_config; env STACK_CONFIG)")
-    parser.addini("stack_target", "default --stack-target", default="sandbox")
+    parser.addini("stack_target", "default --stack-target", default=Target.SANDBOX.value)
     parser.addini("stack_workdir", "default --stack-workdir", default=".stack-work")
     parser.addini("stack_config", "default --stack-config", default="")
     parser.addini("stack_destroy_attempts", "terraform destroy attempts on transient errors",
@@ -479,8 +479,8 @@ def _write_steps(tr: pytest.TerminalReporter, harness: Harness, exitstatus: int)
         return
     tr.write_line("steps:", bold=True)
     steps = [t for t in timings if t["at"] >= events[0]["at"] - 1]
-    done = [e["at"] for e in events if e["event"] in ("deploy-done", "deploy-failed")]
-    finish = [e["at"] for e in events if e["event"] == "destroy-start"]
+    done = [e["at"] for e in events if e["event"] in (Event.DEPLOY_DONE, Event.DEPLOY_FAILED)]
+    finish = [e["at"] for e in events if e["event"] == Event.DESTROY_START]
     if done:
         # The tests' wall time: from the deploy being ready to the destroy (or now).
         end = finish[0] if finish else time.time()

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import enum
 import json
 import os
 import time
@@ -24,6 +25,16 @@ from typing import Any
 from filelock import FileLock
 
 from harness.record import Deployment, read_record, write_record
+
+
+class Event(enum.StrEnum):
+    """The milestones events.jsonl records, each with who (pid) and when."""
+    DEPLOY_START = "deploy-start"
+    DEPLOY_DONE = "deploy-done"
+    DEPLOY_FAILED = "deploy-failed"
+    DESTROY_START = "destroy-start"
+    DESTROY_DONE = "destroy-done"
+    DESTROY_FAILED = "destroy-failed"
 
 
 @dataclass(frozen=True)
@@ -125,8 +136,8 @@ class StackWorkdir:
         with open(path, "a") as fh:
             fh.write(json.dumps(record, sort_keys=True) + "\n")
 
-    def event(self, name: str, **fields: Any) -> None:
-        self._append(self.events_file, {"event": name, **fields})
+    def event(self, name: Event, **fields: Any) -> None:
+        self._append(self.events_file, {"event": name.value, **fields})
 
     def events(self) -> list[dict[str, Any]]:
         return _read_jsonl(self.events_file)

@@ -22,10 +22,7 @@ class OutputsError(ValueError):
 
 @dataclass(frozen=True)
 class StackOutputs:
-    """Every output of the platform stack (all strings; Terraform tokens at synth time).
-
-    The field order is the order the outputs appear in the synthesized JSON.
-    """
+    """Every output of the platform stack (all strings; Terraform tokens at synth time)."""
     environment: str
     suffix: str
     cloudfront_domain_name: str
