@@ -179,6 +179,19 @@ def test_destroy_stack_of_an_unknown_suffix_says_what_exists(project):
     assert "nothing recorded" in proc.stderr and "nosuch" in proc.stderr
 
 
+def test_destroy_stack_of_a_damaged_record_fails_and_says_how_to_find_what_is_left(project):
+    """A deployment.json that is not a record is never taken for "destroyed" or "nothing
+    recorded": --destroy-stack fails, names the file and the sweeper command, runs nothing."""
+    record = project / ".stack-work" / "dmg1" / "deployment.json"
+    record.parent.mkdir(parents=True)
+    record.write_text('{"suffix": "dmg1", "status": "destroyed"')
+    proc = run(project, "--destroy-stack", "dmg1")
+    assert proc.returncode == pytest.ExitCode.TESTS_FAILED, proc.stdout + proc.stderr
+    assert f"{record} is not a deployment record" in proc.stderr
+    assert "python -m harness.sweep --suffix dmg1" in proc.stderr
+    assert "destroyed suffix" not in proc.stdout and not (project / "terraform-called").exists()
+
+
 def test_aws_target_refuses_an_account_not_on_the_allow_list(project, tmp_path):
     """--stack-target aws asks STS who the caller is and refuses an account that is not on
     allowed_account_ids, before synthesizing or creating anything. (STS here is a moto
