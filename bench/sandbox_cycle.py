@@ -44,7 +44,9 @@ from bench import machine, results  # noqa: E402
 from harness import certs, mirror, sandbox  # noqa: E402
 from harness import terraform as harness_terraform  # noqa: E402
 from harness.aws_clients import AwsClients  # noqa: E402
-from harness.deployment import Options, stack_config  # noqa: E402
+from harness.options import Options  # noqa: E402
+from harness.record import RecordError, Status, read_record  # noqa: E402
+from harness.run_config import planned_config, sandbox_config  # noqa: E402
 from harness.plugin import random_suffix  # noqa: E402
 from stack.synthesis.synth import child_env, synthesize  # noqa: E402
 
@@ -192,10 +194,10 @@ def measure_floor(tmp: Path, variants: list[FloorCycle], timeout: float) -> Floo
     try:
         say(f"floor: moto on {endpoint} (pid {pid})")
         opts = Options(target="sandbox", suffix=random_suffix())
-        cfg = stack_config(opts)
+        cfg = planned_config(opts)
         acm = AwsClients(cfg.region, endpoint=endpoint).acm
         arn = certs.import_self_signed(acm, opts.suffix, cfg.tags)
-        cfg = stack_config(opts, endpoint=endpoint, certificate_arn=arn)
+        cfg = sandbox_config(cfg, opts, endpoint, arn)
         say(f"floor: synthesizing suffix {opts.suffix} once")
         started = time.monotonic()
         stack_json = synthesize(cfg, work / "synth")
@@ -280,11 +282,16 @@ def measure_integration(tmp: Path, workers: int, pytest_args: str, timeout: floa
 
 def _destroy_leftover_runs(workdir_root: Path, timeout: float) -> None:
     """A pytest that was killed may have left a deployment: the plugin's own --destroy-stack."""
-    for record in workdir_root.glob("*/deployment.json"):
-        status = json.loads(record.read_text()).get("status")
-        if status == "destroyed":
+    for path in workdir_root.glob("*/deployment.json"):
+        try:
+            record = read_record(path)
+        except RecordError as exc:  # --destroy-stack below reports it; never skipped
+            say(f"cleanup: {exc}")
+            record = None
+        if record is not None and record.status is Status.DESTROYED:
             continue
-        suffix = record.parent.name
+        suffix = path.parent.name
+        status = record.status if record is not None else "unreadable"
         say(f"cleanup: suffix {suffix} is {status}: pytest --destroy-stack {suffix}")
         previous = signal.signal(signal.SIGINT, lambda *a: say("cleanup in progress; please wait"))
         try:

@@ -1,13 +1,15 @@
 """What an assessor needs to know about the run: commit, tool versions, deployment target."""
 from __future__ import annotations
 
-import json
 import platform
 import re
 import subprocess
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 NOT_DEPLOYED = "n/a (unit run)"
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
@@ -44,33 +46,32 @@ def tool_versions(root: Path) -> dict[str, str]:
             "checkov": checkov_version(PROJECT_ROOT)}
 
 
-def deployment_info(config) -> dict[str, Any]:
-    """Target, suffix, region and account of the stack this run deployed (or tested), read
-    from the harness plugin's records; "n/a (unit run)" when no stack was deployed."""
+def deployment_info(config: pytest.Config) -> dict[str, str]:
+    """Target, suffix, region and account of the stack this run deployed (or tested), as the
+    harness plugin recorded it; "n/a (unit run)" when no stack was deployed."""
     info = {"target": NOT_DEPLOYED, "suffix": NOT_DEPLOYED, "region": NOT_DEPLOYED,
             "account_id": NOT_DEPLOYED, "deployment_status": NOT_DEPLOYED}
+    # The hook (harness/hooks.py) exists only where the harness plugin added its hookspecs.
+    if not hasattr(config.hook, "pytest_stack_deployment_summary"):
+        return info
+    from harness.record import RecordError
     try:
-        from harness.plugin import _KEY
-    except ImportError:
+        summary = config.hook.pytest_stack_deployment_summary(config=config)
+    except RecordError as exc:
+        # Never "not deployed": a damaged record may stand for resources that still exist.
+        unknown = "unknown (deployment record unreadable)"
+        return {**{key: unknown for key in info}, "deployment_status": f"unknown: {exc}"}
+    if summary is None:
         return info
-    harness = config.stash.get(_KEY, None)
-    if harness is None:
-        return info
-    record = harness.workdir.read_deployment()
-    if not record or (record.get("run_id") != harness.run_id and not harness.opts.reuse):
-        return info
-    info.update(target=record.get("target", "?"), suffix=harness.opts.suffix,
-                region=record.get("region", "?"), deployment_status=record.get("status", "?"),
-                account_id=_account_from_arns(harness.workdir))
-    return info
+    return {"target": summary.target.value, "suffix": summary.suffix, "region": summary.region,
+            "deployment_status": summary.status.value,
+            "account_id": _account_from_arns(summary.public_outputs)}
 
 
-def _account_from_arns(workdir) -> str:
+def _account_from_arns(outputs: Mapping[str, Any] | None) -> str:
     # The account the provider actually created resources in, read back from the stack's
     # own outputs (ARNs), not assumed: in the sandbox it is whatever moto reports.
-    try:
-        outputs = json.loads(Path(workdir.outputs_file).read_text())
-    except (OSError, ValueError):
+    if outputs is None:
         return "unknown (no outputs recorded)"
     for value in outputs.values():
         m = _ARN_ACCOUNT.match(str(value))

@@ -23,6 +23,7 @@ import pytest
 from evidence import bundle, catalogue, environment, secret_capture
 from evidence import status as st
 from evidence.redact import Redactor
+from harness.hooks import PROVES_PROPERTY
 
 _KEY = pytest.StashKey["EvidenceRun"]()
 CONTROLS_PROP = "pci_dss"
@@ -236,7 +237,7 @@ class _Aggregator:
             rec.controls = controls[-1].split()
         rec.facts = [json.loads(v) for k, v in props if k == FACT_PROP]
         # The harness attaches what an integration test proves (its docstring's first line).
-        rec.claim = next((str(v) for k, v in props if k == "proves"), rec.claim)
+        rec.claim = next((str(v) for k, v in props if k == PROVES_PROPERTY), rec.claim)
         rec.duration += getattr(report, "duration", 0.0)
         wasxfail = hasattr(report, "wasxfail")
         if report.when == "call" or (report.when == "setup" and not report.passed):

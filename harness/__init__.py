@@ -1,7 +1,23 @@
 """The deploy-prove-destroy pytest plugin for the platform stack (see README, "Test harness plugin").
 
-One module per job: ``plugin`` (options, hooks, fixtures: deploy -> yield -> destroy),
-``deployment`` (the steps of one deployment), ``terraform`` (the CLI runner), ``sandbox``
-(moto server), ``mirror`` (offline provider mirror), ``certs`` (ALB certificate),
-``workdir`` (what is kept on disk per suffix), ``aws_clients`` and ``progress``.
+One module per job:
+
+  plugin       the pytest plugin: options, hooks, fixtures (deploy -> yield -> destroy), summary
+  hooks        what the harness offers other plugins and conftests: hookspecs, report property
+  options      the plugin's options after validation (shared with xdist workers)
+  run_config   the StackConfig a run deploys, built once; completed with the sandbox's parts
+  deployment   the steps of one deployment: preflight, deploy, load, destroy (no pytest)
+  deployed     DeployedStack, what the tests get: outputs (stack.outputs.StackOutputs), clients
+  record       the deployment record on disk: Target, Status, Deployment, validated reads
+  errors       the exceptions the harness raises
+  workdir      what is kept on disk per suffix (record, events, timings, logs, state, outputs)
+  terraform    the terraform CLI runner: one log per call, timings, retried destroy
+  sandbox      the moto server on loopback, started and stopped by pid
+  mirror       the offline provider mirror and the CLI config that uses it
+  certs        the sandbox ALB's self-signed certificate, imported into ACM
+  aws_clients  boto3 clients bound to a target (sandbox endpoint or AWS)
+  progress     progress lines and step timings
+  leftovers    after a destroy, what still carries the suffix
+  suffix_match whether a name, tag value or ARN carries a suffix as a whole token
+  sweep        ``python -m harness.sweep``: find and delete what a crashed run left
 """

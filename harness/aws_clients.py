@@ -32,7 +32,7 @@ class AwsClients:
         return self._session.client(service, endpoint_url=self.endpoint, config=self._config)
 
     def account_id(self) -> str:
-        return self.client("sts").get_caller_identity()["Account"]
+        return str(self.client("sts").get_caller_identity()["Account"])
 
     def __getattr__(self, service: str) -> Any:
         # Only the services the platform uses, so a typo fails loudly instead of creating

@@ -6,6 +6,7 @@ logged, or put into the Terraform JSON (the stack only receives the certificate 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,16 +34,16 @@ def self_signed(common_name: str, days: int = 7) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def import_self_signed(acm, suffix: str, tags: dict[str, str]) -> str:
+def import_self_signed(acm: Any, suffix: str, tags: dict[str, str]) -> str:
     """Import a fresh certificate for ``origin-<suffix>.sandbox.internal``; return its ARN."""
     cert_pem, key_pem = self_signed(f"origin-{suffix}.sandbox.internal")
     response = acm.import_certificate(
         Certificate=cert_pem, PrivateKey=key_pem,
         Tags=[{"Key": k, "Value": v} for k, v in {**tags, "Suffix": suffix}.items()])
-    return response["CertificateArn"]
+    return str(response["CertificateArn"])
 
 
-def delete(acm, arn: str) -> None:
+def delete(acm: Any, arn: str) -> None:
     try:
         acm.delete_certificate(CertificateArn=arn)
     except acm.exceptions.ResourceNotFoundException:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 PROVIDER_VERSION = "5.100.0"
@@ -25,10 +26,10 @@ def _holds_provider(root: Path) -> bool:
     return root.is_dir() and any(root.glob(_BINARY_GLOB))
 
 
-def find_mirror(environ: dict[str, str] | None = None, search_roots=_COMMON_ROOTS) -> Path | None:
+def find_mirror(environ: Mapping[str, str] | None = None,
+                search_roots: Iterable[str] = _COMMON_ROOTS) -> Path | None:
     """The folder above ``registry.terraform.io`` that holds the pinned AWS provider, or None."""
-    environ = os.environ if environ is None else environ
-    explicit = environ.get("TF_PLUGIN_MIRROR")
+    explicit = (os.environ if environ is None else environ).get("TF_PLUGIN_MIRROR")
     if explicit:
         root = Path(explicit).expanduser()
         if not _holds_provider(root):
@@ -67,7 +68,7 @@ MISSING_MIRROR_HELP = (
     "TF_PLUGIN_MIRROR=<dir> (the folder above registry.terraform.io)")
 
 
-def require_mirror(environ: dict[str, str] | None = None) -> Path:
+def require_mirror(environ: Mapping[str, str] | None = None) -> Path:
     mirror = find_mirror(environ)
     if mirror is None:
         raise MirrorError(MISSING_MIRROR_HELP)

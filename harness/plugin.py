@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import json
+import os
 import secrets
 import signal
 import string
@@ -26,22 +27,29 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 
 from harness import hooks
-from harness.deployment import (DeployedStack, Deployer, DestroyError, HarnessError, Options,
-                                stack_config)
+from harness.deployed import DeployedStack
+from harness.deployment import Deployer
+from harness.errors import HarnessError
+from harness.hooks import PROVES_PROPERTY, DeploymentSummary
+from harness.options import Options
 from harness.progress import Progress, timing_table
-from harness.workdir import StackWorkdir
-from stack.config import is_suffix_shape
-from stack.config import loopback_problem
+from harness.record import Deployment, RecordError, Status, Target
+from harness.run_config import planned_config
+from harness.workdir import Event, StackWorkdir
+from stack.config import (StackConfig, config_from_mapping, config_to_mapping, is_suffix_shape,
+                          loopback_problem)
 
 _KEY = pytest.StashKey["Harness"]()
-TARGETS = ("sandbox", "aws")
+TARGETS = tuple(t.value for t in Target)
 
 
 # ------------------------------------------------------------------ options
@@ -63,7 +71,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "(default: .stack-work under the rootdir; ini: stack_workdir)")
     g.addoption("--stack-config", metavar="FILE", help="stack config JSON (TLS settings and "
                 "allowed_account_ids for --stack-target aws; ini: stack_config; env STACK_CONFIG)")
-    parser.addini("stack_target", "default --stack-target", default="sandbox")
+    parser.addini("stack_target", "default --stack-target", default=Target.SANDBOX.value)
     parser.addini("stack_workdir", "default --stack-workdir", default=".stack-work")
     parser.addini("stack_config", "default --stack-config", default="")
     parser.addini("stack_destroy_attempts", "terraform destroy attempts on transient errors",
@@ -84,7 +92,7 @@ def random_suffix() -> str:
 def parse_options(config: pytest.Config) -> Options:
     """Validate the command line before anything is created; UsageError says what to fix."""
     o = config.option
-    target = o.stack_target or config.getini("stack_target") or "sandbox"
+    target = o.stack_target or config.getini("stack_target") or Target.SANDBOX.value
     if target not in TARGETS:
         raise pytest.UsageError(f"stack_target={target!r}: use one of {', '.join(TARGETS)}")
     # "Given but empty" is an error, never "not given": `--destroy-stack "$SUFFIX"` with an
@@ -110,7 +118,7 @@ def parse_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(f"{suffix_flag} {named!r}: a suffix is lowercase letters, digits "
                                 "and single hyphens (see the workdir for the recorded ones)")
     if o.sandbox_endpoint:
-        if target != "sandbox":
+        if Target(target) is not Target.SANDBOX:
             raise pytest.UsageError("--sandbox-endpoint only applies to --stack-target sandbox")
         problem = loopback_problem(o.sandbox_endpoint)
         if problem:
@@ -122,11 +130,10 @@ def parse_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(f"--stack-workdir {workdir} is a file, not a directory: name a "
                                 "directory (it is created if missing)")
     if o.reuse_stack and not StackWorkdir(workdir, o.reuse_stack).exists():
-        known = sorted(p.parent.name for p in workdir.glob("*/deployment.json"))
         raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: nothing recorded in "
                                 f"{workdir / o.reuse_stack}; recorded suffixes: "
-                                f"{', '.join(known) or '(none)'}. Deploy one with --keep-stack")
-    config_file = o.stack_config or config.getini("stack_config") or _env("STACK_CONFIG")
+                                f"{recorded_suffixes(workdir)}. Deploy one with --keep-stack")
+    config_file = o.stack_config or config.getini("stack_config") or os.environ.get("STACK_CONFIG", "")
     if config_file and not Path(config_file).is_absolute():
         config_file = str(config.invocation_params.dir / config_file)
     try:
@@ -136,23 +143,27 @@ def parse_options(config: pytest.Config) -> Options:
     if not 1 <= attempts <= 10:
         raise pytest.UsageError(f"stack_destroy_attempts={attempts}: 1..10 (each failed "
                                 "attempt waits up to 60 s)")
-    opts = Options(target=target, sandbox_endpoint=o.sandbox_endpoint,
+    return Options(target=Target(target), sandbox_endpoint=o.sandbox_endpoint,
                    suffix=named or o.stack_suffix or random_suffix(), keep=o.keep_stack,
                    reuse=bool(o.reuse_stack), workdir_root=workdir,
                    config_file=Path(config_file) if config_file else None,
                    destroy_attempts=attempts)
-    if not o.destroy_stack:
-        try:
-            stack_config(opts)  # suffix limits, config file, the aws allow-list
-        except HarnessError as exc:
-            raise pytest.UsageError(f"{suffix_flag} {opts.suffix}: {exc}" if o.stack_suffix or named
-                                    else str(exc)) from None
-    return opts
 
 
-def _env(name: str) -> str:
-    import os
-    return os.environ.get(name, "")
+def plan_config(config: pytest.Config, opts: Options) -> StackConfig:
+    """The run's StackConfig, built once (suffix limits, config file, the aws allow-list)."""
+    o = config.option
+    try:
+        return planned_config(opts)
+    except HarnessError as exc:
+        if o.stack_suffix or o.reuse_stack:
+            flag = "--reuse-stack" if o.reuse_stack else "--stack-suffix"
+            raise pytest.UsageError(f"{flag} {opts.suffix}: {exc}") from None
+        raise pytest.UsageError(str(exc)) from None
+
+
+def recorded_suffixes(root: Path) -> str:
+    return ", ".join(sorted(p.parent.name for p in root.glob("*/deployment.json"))) or "(none)"
 
 
 # ------------------------------------------------------------------ per-process state
@@ -168,6 +179,7 @@ class Outcome:
 class Harness:
     config: pytest.Config
     opts: Options
+    planned: StackConfig
     run_id: str
     is_owner: bool
     outcomes: dict[str, Outcome] = field(default_factory=dict)
@@ -179,7 +191,7 @@ class Harness:
 
     @property
     def workdir(self) -> StackWorkdir:
-        return StackWorkdir(self.opts.workdir_root, self.opts.suffix)
+        return self.opts.workdir
 
     def progress(self) -> Progress:
         return Progress(self.workdir, write=self._write)
@@ -196,11 +208,23 @@ class Harness:
     def deployer(self) -> Deployer:
         return Deployer(self.opts, self.progress(), self._synthesize, run_id=self.run_id)
 
-    def _synthesize(self, cfg, outdir: Path) -> Path:
-        return self.config.hook.pytest_stack_synthesize(stack_config=cfg, outdir=outdir)
+    def _synthesize(self, cfg: StackConfig, outdir: Path) -> Path:
+        path: Path = self.config.hook.pytest_stack_synthesize(stack_config=cfg, outdir=outdir)
+        return path
 
-    def deployed_this_run(self) -> bool:
-        return self.workdir.read_deployment().get("run_id") == self.run_id
+    def this_runs_deployment(self) -> Deployment | None:
+        """The record if this run deployed it (RecordError if the record is damaged)."""
+        record = self.workdir.deployment()
+        return record if record is not None and record.of_run(self.run_id) else None
+
+    def summary(self) -> DeploymentSummary | None:
+        """The deployment this run made, or with --reuse-stack the one it tested."""
+        record = self.workdir.deployment()
+        if record is None or not (record.of_run(self.run_id) or self.opts.reuse):
+            return None
+        return DeploymentSummary(target=record.target, suffix=self.opts.suffix,
+                                 region=record.region, status=record.status,
+                                 public_outputs=self.workdir.public_outputs())
 
 
 def _harness(config: pytest.Config) -> Harness:
@@ -208,30 +232,34 @@ def _harness(config: pytest.Config) -> Harness:
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_stack_synthesize(stack_config, outdir: Path) -> Path:
+def pytest_stack_synthesize(stack_config: StackConfig, outdir: Path) -> Path:
     from stack.synthesis.synth import synthesize
     return synthesize(stack_config, outdir)
 
 
+def pytest_stack_deployment_summary(config: pytest.Config) -> DeploymentSummary | None:
+    harness = config.stash.get(_KEY, None)
+    return harness.summary() if harness is not None else None
+
+
 # ------------------------------------------------------------------ --destroy-stack
 @pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> int | None:
+def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
     if config.option.destroy_stack is None or hasattr(config, "workerinput"):
         return None
     opts = parse_options(config)
-    workdir = StackWorkdir(opts.workdir_root, opts.suffix)
+    workdir = opts.workdir
     if not workdir.exists():
-        known = sorted(p.name for p in opts.workdir_root.glob("*/deployment.json"))
         print(f"--destroy-stack {opts.suffix}: nothing recorded in {workdir.path}; "
-              f"suffixes recorded in {opts.workdir_root}: "
-              f"{', '.join(p.split('/')[0] for p in known) or '(none)'}", file=sys.stderr)
+              f"suffixes recorded in {opts.workdir_root}: {recorded_suffixes(opts.workdir_root)}",
+              file=sys.stderr)
         return pytest.ExitCode.USAGE_ERROR
     deployer = Deployer(opts, Progress(workdir), _no_synth, run_id="destroy-" + uuid.uuid4().hex[:8])
     started = time.time()
     with _signals_deferred(deployer.progress):
         try:
             notes = deployer.destroy()
-        except DestroyError as exc:
+        except HarnessError as exc:  # DestroyError, or RecordError: the record is damaged
             print(str(exc), file=sys.stderr)
             return pytest.ExitCode.TESTS_FAILED
     print(f"destroyed suffix {opts.suffix}" + "".join(f"\n  {n}" for n in notes))
@@ -241,28 +269,34 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     return pytest.ExitCode.OK
 
 
-def _no_synth(cfg, outdir):  # pragma: no cover - a destroy never synthesizes
+def _no_synth(cfg: StackConfig, outdir: Path) -> Path:  # pragma: no cover - never called
     raise HarnessError("--destroy-stack does not synthesize")
 
 
 # ------------------------------------------------------------------ session setup
+WORKER_OPTIONS = "stack_harness"
+WORKER_CONFIG = "stack_harness_config"
+WORKER_RUN_ID = "stack_harness_run"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     worker_input = getattr(config, "workerinput", None)
     if worker_input is not None:
-        shared = json.loads(worker_input["stack_harness"])
-        shared["workdir_root"] = Path(shared["workdir_root"])
-        shared["config_file"] = Path(shared["config_file"]) if shared["config_file"] else None
-        harness = Harness(config, Options(**shared), run_id=worker_input["stack_harness_run"],
-                          is_owner=False)
+        # The controller built and validated the config; the worker takes it as it is.
+        harness = Harness(config, Options.model_validate_json(worker_input[WORKER_OPTIONS]),
+                          config_from_mapping(json.loads(worker_input[WORKER_CONFIG])),
+                          run_id=worker_input[WORKER_RUN_ID], is_owner=False)
     else:
-        harness = Harness(config, parse_options(config), run_id=uuid.uuid4().hex, is_owner=True)
+        opts = parse_options(config)
+        harness = Harness(config, opts, plan_config(config, opts), run_id=uuid.uuid4().hex,
+                          is_owner=True)
         config.pluginmanager.register(_OutcomeRecorder(harness), "stack-harness-outcomes")
         if threading.current_thread() is threading.main_thread():
             harness._previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
     config.stash[_KEY] = harness
 
 
-def _sigterm_to_interrupt(signum, frame):
+def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
     # pytest turns KeyboardInterrupt into an orderly end: sessionfinish runs, so we destroy.
     raise KeyboardInterrupt("SIGTERM")
 
@@ -274,14 +308,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:
-    """xdist controller -> worker: the same suffix, run id and options for every worker."""
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller -> worker: the same options, config and run id for every worker."""
     harness = _harness(node.config)
-    shared = asdict(harness.opts)
-    shared["workdir_root"] = str(shared["workdir_root"])
-    shared["config_file"] = str(shared["config_file"]) if shared["config_file"] else ""
-    node.workerinput["stack_harness"] = json.dumps(shared)
-    node.workerinput["stack_harness_run"] = harness.run_id
+    node.workerinput[WORKER_OPTIONS] = harness.opts.model_dump_json()
+    node.workerinput[WORKER_CONFIG] = json.dumps(config_to_mapping(harness.planned))
+    node.workerinput[WORKER_RUN_ID] = harness.run_id
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -306,38 +338,41 @@ def stack(request: pytest.FixtureRequest) -> DeployedStack:
     harness = _harness(request.config)
     if harness.stack is None:
         deployer = harness.deployer()
-        harness.stack = deployer.load() if harness.opts.reuse else deployer.deploy()
+        harness.stack = deployer.load() if harness.opts.reuse else deployer.deploy(harness.planned)
     return harness.stack
 
 
 @pytest.hookimpl(trylast=True)  # after xdist's own sessionfinish has stopped every worker
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     harness = _harness(session.config)
-    if not harness.is_owner or harness.opts.reuse or not harness.deployed_this_run():
+    if not harness.is_owner or harness.opts.reuse:
         return
     deployer = harness.deployer()
-    if harness.opts.keep:
-        harness.kept = deployer.keep_message()
-        return
-    with _signals_deferred(deployer.progress):
-        try:
+    try:
+        record = harness.this_runs_deployment()
+        if record is None:
+            return
+        if harness.opts.keep:
+            harness.kept = deployer.keep_message(record)
+            return
+        with _signals_deferred(deployer.progress):
             harness.destroy_notes = deployer.destroy()
-        except DestroyError as exc:
-            harness.destroy_error = str(exc)
-            deployer.progress.say(harness.destroy_error)
-            if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    except HarnessError as exc:  # DestroyError, or RecordError: what exists is unknown
+        harness.destroy_error = str(exc)
+        deployer.progress.say(harness.destroy_error)
+        if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @contextlib.contextmanager
-def _signals_deferred(progress: Progress):
+def _signals_deferred(progress: Progress) -> Iterator[None]:
     """A destroy must not be cut short by a second Ctrl-C or SIGTERM: note it, finish, exit."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     received: list[int] = []
 
-    def note(signum, frame):
+    def note(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
         progress.say(f"{signal.Signals(signum).name} received during destroy: finishing the "
                      "destroy first, then exiting")
@@ -354,14 +389,16 @@ def _signals_deferred(progress: Progress):
 
 # ------------------------------------------------------------------ reporting
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
+                                                                        pytest.TestReport]:
     report = yield
     if item.get_closest_marker("integration") is not None:
         doc = (getattr(getattr(item, "obj", None), "__doc__", None) or "").strip()
         first_paragraph = " ".join(doc.split("\n\n")[0].split())
         callspec = getattr(item, "callspec", None)
         label = (first_paragraph or item.name) + (f" [{callspec.id}]" if callspec else "")
-        report.user_properties.append(("proves", label))
+        report.user_properties.append((PROVES_PROPERTY, label))
     return report
 
 
@@ -373,7 +410,7 @@ class _OutcomeRecorder:
         self.harness = harness
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        proves = dict(report.user_properties).get("proves")
+        proves = dict(report.user_properties).get(PROVES_PROPERTY)
         if proves is None or not (report.when == "call" or report.outcome != "passed"):
             return
         reason = ""
@@ -381,32 +418,50 @@ class _OutcomeRecorder:
             reason = report.longrepr[2].removeprefix("Skipped: ")
         previous = self.harness.outcomes.get(report.nodeid)
         if previous is None or previous.outcome == "passed":
-            self.harness.outcomes[report.nodeid] = Outcome(report.nodeid, report.outcome, proves,
-                                                           reason)
+            self.harness.outcomes[report.nodeid] = Outcome(report.nodeid, report.outcome,
+                                                           str(proves), reason)
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int,
+                            config: pytest.Config) -> None:
     harness = config.stash.get(_KEY, None)
     if harness is None or not harness.is_owner:
         return
-    record = harness.workdir.read_deployment()
-    if not harness.outcomes and record.get("run_id") != harness.run_id and not harness.opts.reuse:
+    try:
+        record = harness.workdir.deployment()
+    except RecordError:
+        record = None  # sessionfinish has put the error into destroy_error
+    this_run = record is not None and record.of_run(harness.run_id)
+    if not (harness.outcomes or this_run or harness.opts.reuse or harness.destroy_error):
         return
     tr = terminalreporter
     tr.write_sep("=", "platform stack")
-    if record:
-        tr.write_line(f"target {record.get('target')}  suffix {harness.opts.suffix}  region "
-                      f"{record.get('region')}" + (f"  endpoint {record.get('endpoint')}"
-                                                   if record.get("endpoint") else ""))
-        resources = record.get("resources") or []
-        counts = collections.Counter(r.split(".")[0] for r in resources)
-        tr.write_line(f"deployed: {len(resources)} resources" + (
-            " (" + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) + ")" if counts else ""))
-        if record.get("status") not in ("deployed", "destroyed"):
-            tr.write_line(f"deployment status: {record.get('status')} {record.get('error', '')}",
-                          red=True)
-    groups = collections.defaultdict(list)
-    for o in harness.outcomes.values():
+    if record is not None:
+        _write_record(tr, record, harness.opts.suffix)
+    _write_outcomes(tr, harness.outcomes.values())
+    _write_steps(tr, harness, exitstatus)
+    if harness.kept:
+        tr.write_line(harness.kept, yellow=True)
+    elif harness.destroy_error:
+        tr.write_line(harness.destroy_error, red=True, bold=True)
+    elif record is not None and this_run and record.status is Status.DESTROYED:
+        tr.write_line("destroyed; nothing carrying the suffix remains" +
+                      "".join(f"\n  {n}" for n in harness.destroy_notes), green=True)
+
+
+def _write_record(tr: pytest.TerminalReporter, record: Deployment, suffix: str) -> None:
+    tr.write_line(f"target {record.target}  suffix {suffix}  region {record.region}"
+                  + (f"  endpoint {record.endpoint}" if record.endpoint else ""))
+    counts = collections.Counter(r.split(".")[0] for r in record.resources)
+    tr.write_line(f"deployed: {len(record.resources)} resources" + (
+        " (" + ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) + ")" if counts else ""))
+    if not record.status.settled:
+        tr.write_line(f"deployment status: {record.status} {record.error}", red=True)
+
+
+def _write_outcomes(tr: pytest.TerminalReporter, outcomes: Iterable[Outcome]) -> None:
+    groups: dict[str, list[Outcome]] = collections.defaultdict(list)
+    for o in outcomes:
         groups[o.outcome].append(o)
     for outcome, title in (("passed", "proven"), ("failed", "FAILED"),
                            ("skipped", "not proven here (needs AWS)")):
@@ -415,29 +470,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             for o in groups[outcome]:
                 tr.write_line(f"  - {o.proves}" + (f"  [{o.reason}]" if o.reason else "")
                               + ("" if outcome == "passed" else f"  ({o.nodeid})"))
+
+
+def _write_steps(tr: pytest.TerminalReporter, harness: Harness, exitstatus: int) -> None:
     timings = harness.workdir.timings()
-    started = [i for i, e in enumerate(harness.workdir.events()) if e.get("run_id") == harness.run_id]
-    if timings and started:
-        tr.write_line("steps:", bold=True)
-        events = harness.workdir.events()
-        run_start = events[started[0]]["at"]
-        steps = [t for t in timings if t["at"] >= run_start - 1]
-        done = [e["at"] for e in events if e.get("run_id") == harness.run_id
-                and e["event"] in ("deploy-done", "deploy-failed")]
-        finish = [e["at"] for e in events if e.get("run_id") == harness.run_id
-                  and e["event"] == "destroy-start"]
-        if done:
-            # The tests' wall time: from the deploy being ready to the destroy (or now).
-            end = finish[0] if finish else time.time()
-            steps.append({"step": "tests (wall)", "seconds": round(end - done[0], 1),
-                          "ok": exitstatus == 0, "at": done[0]})
-            steps.sort(key=lambda t: t["at"])
-        for line in timing_table(steps):
-            tr.write_line(line)
-    if harness.kept:
-        tr.write_line(harness.kept, yellow=True)
-    elif harness.destroy_error:
-        tr.write_line(harness.destroy_error, red=True, bold=True)
-    elif record.get("run_id") == harness.run_id and record.get("status") == "destroyed":
-        tr.write_line("destroyed; nothing carrying the suffix remains" +
-                      "".join(f"\n  {n}" for n in harness.destroy_notes), green=True)
+    events = [e for e in harness.workdir.events() if e.get("run_id") == harness.run_id]
+    if not timings or not events:
+        return
+    tr.write_line("steps:", bold=True)
+    steps = [t for t in timings if t["at"] >= events[0]["at"] - 1]
+    done = [e["at"] for e in events if e["event"] in (Event.DEPLOY_DONE, Event.DEPLOY_FAILED)]
+    finish = [e["at"] for e in events if e["event"] == Event.DESTROY_START]
+    if done:
+        # The tests' wall time: from the deploy being ready to the destroy (or now).
+        end = finish[0] if finish else time.time()
+        steps.append({"step": "tests (wall)", "seconds": round(end - done[0], 1),
+                      "ok": exitstatus == 0, "at": done[0]})
+        steps.sort(key=lambda t: t["at"])
+    for line in timing_table(steps):
+        tr.write_line(line)

@@ -11,7 +11,7 @@ import contextlib
 import sys
 import threading
 import time
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from harness.workdir import StackWorkdir
 
@@ -73,7 +73,7 @@ class Progress:
                 self.workdir.record_timing(name, seconds, ok)
 
 
-def timing_table(timings: list[dict]) -> list[str]:
+def timing_table(timings: list[dict[str, Any]]) -> list[str]:
     """One line per step, in the order they ran, plus the total."""
     if not timings:
         return []

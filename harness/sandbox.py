@@ -28,7 +28,8 @@ class SandboxError(RuntimeError):
 def free_port(host: str = HOST) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def is_up(endpoint: str, timeout: float = 2.0) -> bool:
@@ -38,7 +39,7 @@ def is_up(endpoint: str, timeout: float = 2.0) -> bool:
     try:
         # moto dashboard: cheap whatever is deployed (data.json serializes every model).
         with urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/", timeout=timeout) as resp:
-            return resp.status == 200
+            return bool(resp.status == 200)
     except (OSError, ValueError, http.client.HTTPException):  # refused, reset, garbled, 5xx
         return False
 

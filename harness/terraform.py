@@ -16,8 +16,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
+from pydantic import BaseModel, TypeAdapter
 from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt,
                       wait_exponential)
 
@@ -52,6 +53,16 @@ SANDBOX_DESTROY_FLAGS = ("-refresh=false",)
 # CPU fell 71 -> 58 s and its wall 54.6 -> 48.9 s (2 runs each, 2 cores) at 400, peak memory
 # per process ~330 -> ~540 MB. A GOGC the caller set is kept.
 GO_GC_PERCENT = "400"
+
+
+class OutputValue(BaseModel):
+    """One entry of ``terraform output -json``."""
+    value: Any
+    sensitive: bool = False
+    type: Any = None
+
+
+_OUTPUTS = TypeAdapter(dict[str, OutputValue])
 
 
 class TerraformError(RuntimeError):
@@ -106,8 +117,8 @@ def version() -> str:
     if not out:
         return "not installed"
     try:
-        return json.loads(out)["terraform_version"]
-    except (ValueError, KeyError):
+        return str(json.loads(out)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
         return out
 
 
@@ -153,8 +164,9 @@ class Terraform:
         """``terraform destroy``, retried with exponential backoff on transient errors."""
         def announce(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            wait = state.next_action.sleep if state.next_action else 0.0
             self.progress.say(f"destroy: attempt {state.attempt_number} hit a transient error "
-                              f"({exc}); retrying in {state.next_action.sleep:.0f}s")
+                              f"({exc}); retrying in {wait:.0f}s")
 
         for attempt in Retrying(stop=stop_after_attempt(self.destroy_attempts),
                                 wait=wait_exponential(multiplier=5, max=self.destroy_wait_max),
@@ -165,10 +177,10 @@ class Terraform:
                          detail=self._count(("Refreshing state...", "refreshed"),
                                             ("Destruction complete", "destroyed")))
 
-    def output(self) -> dict[str, Any]:
-        """All outputs as {name: {"value":..., "sensitive": bool}}; the log keeps only names."""
+    def output(self) -> dict[str, OutputValue]:
+        """All outputs by name (value and whether it is sensitive); the log keeps only names."""
         proc = self.run("output", ["output", "-json", "-no-color"], timeout=300, capture=True)
-        return json.loads(proc or "{}")
+        return _OUTPUTS.validate_json(proc or "{}")
 
     def destroy_args(self) -> list[str]:
         return ["destroy", "-input=false", "-no-color", "-lock-timeout=300s", "-auto-approve",
@@ -183,7 +195,7 @@ class Terraform:
         return f"{env} terraform -chdir={shlex.quote(str(self.workdir.tf_dir))} {shlex.join(args)}"
 
     # ------------------------------------------------------------ the runner
-    def _count(self, *markers: tuple[str, str]):
+    def _count(self, *markers: tuple[str, str]) -> Callable[[], str]:
         """Progress detail read from the running call's log, e.g. '40 refreshed, 12 destroyed'."""
         def detail() -> str:
             logs = sorted(self.workdir.logs_dir.glob("*.log"))
@@ -193,8 +205,8 @@ class Terraform:
             return ", ".join(f"{text.count(marker)} {label}" for marker, label in markers)
         return detail
 
-    def run(self, name: str, args: list[str], timeout: float, detail=None,
-            capture: bool = False) -> str | None:
+    def run(self, name: str, args: list[str], timeout: float,
+            detail: Callable[[], str] | None = None, capture: bool = False) -> str | None:
         log = self.workdir.next_log(name)
         started = time.monotonic()
         with self.progress.step(name, detail), open(log, "w") as fh:
@@ -230,7 +242,7 @@ class Terraform:
         return out if capture else None
 
     @staticmethod
-    def _stop(proc: subprocess.Popen, fh) -> None:
+    def _stop(proc: subprocess.Popen[str], fh: IO[str]) -> None:
         if proc.poll() is not None:
             return
         fh.write("\n# interrupted: sent SIGINT so terraform saves its state\n")

@@ -1,7 +1,8 @@
 """What one deployment keeps on disk, per suffix, so a crashed run can always be destroyed.
 
     <root>/<suffix>/
-      deployment.json    target, endpoint, region, run id, status, certificate ARN, moto pid
+      deployment.json    the deployment record (harness/record.py): target, endpoint, region,
+                         run id, status, certificate ARN, moto pid, config, resources
       events.jsonl       one line per deploy/destroy milestone (who, when): the audit trail
       timings.jsonl      one line per timed step (synth, init, plan, apply, output, destroy)
       progress.log       the progress lines also shown on the terminal
@@ -13,6 +14,7 @@
 """
 from __future__ import annotations
 
+import enum
 import json
 import os
 import time
@@ -22,8 +24,17 @@ from typing import Any
 
 from filelock import FileLock
 
-# Statuses a deployment moves through; anything but "destroyed" may have left resources.
-STATUSES = ("deploying", "deployed", "deploy-failed", "destroying", "destroy-failed", "destroyed")
+from harness.record import Deployment, read_record, write_record
+
+
+class Event(enum.StrEnum):
+    """The milestones events.jsonl records, each with who (pid) and when."""
+    DEPLOY_START = "deploy-start"
+    DEPLOY_DONE = "deploy-done"
+    DEPLOY_FAILED = "deploy-failed"
+    DESTROY_START = "destroy-start"
+    DESTROY_DONE = "destroy-done"
+    DESTROY_FAILED = "destroy-failed"
 
 
 @dataclass(frozen=True)
@@ -35,21 +46,59 @@ class StackWorkdir:
     def path(self) -> Path:
         return self.root / self.suffix
 
-    deployment_file = property(lambda s: s.path / "deployment.json")
-    events_file = property(lambda s: s.path / "events.jsonl")
-    timings_file = property(lambda s: s.path / "timings.jsonl")
-    progress_file = property(lambda s: s.path / "progress.log")
-    synth_dir = property(lambda s: s.path / "synth")
-    tf_dir = property(lambda s: s.path / "tf")
-    stack_json = property(lambda s: s.tf_dir / "cdk.tf.json")
-    cli_config = property(lambda s: s.tf_dir / "terraform.rc")
-    state_file = property(lambda s: s.tf_dir / "terraform.tfstate")
-    plan_file = property(lambda s: s.tf_dir / "tfplan")
-    logs_dir = property(lambda s: s.path / "logs")
-    outputs_file = property(lambda s: s.path / "outputs.json")
-    moto_log = property(lambda s: s.path / "moto.log")
+    @property
+    def deployment_file(self) -> Path:
+        return self.path / "deployment.json"
 
-    def create(self) -> "StackWorkdir":
+    @property
+    def events_file(self) -> Path:
+        return self.path / "events.jsonl"
+
+    @property
+    def timings_file(self) -> Path:
+        return self.path / "timings.jsonl"
+
+    @property
+    def progress_file(self) -> Path:
+        return self.path / "progress.log"
+
+    @property
+    def synth_dir(self) -> Path:
+        return self.path / "synth"
+
+    @property
+    def tf_dir(self) -> Path:
+        return self.path / "tf"
+
+    @property
+    def stack_json(self) -> Path:
+        return self.tf_dir / "cdk.tf.json"
+
+    @property
+    def cli_config(self) -> Path:
+        return self.tf_dir / "terraform.rc"
+
+    @property
+    def state_file(self) -> Path:
+        return self.tf_dir / "terraform.tfstate"
+
+    @property
+    def plan_file(self) -> Path:
+        return self.tf_dir / "tfplan"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def outputs_file(self) -> Path:
+        return self.path / "outputs.json"
+
+    @property
+    def moto_log(self) -> Path:
+        return self.path / "moto.log"
+
+    def create(self) -> StackWorkdir:
         for d in (self.path, self.synth_dir, self.tf_dir, self.logs_dir):
             d.mkdir(parents=True, exist_ok=True)
         return self
@@ -64,27 +113,31 @@ class StackWorkdir:
         return FileLock(str(self.path / ".deploy.lock"), timeout=timeout)
 
     # -------------------------------------------------------------- records
-    def read_deployment(self) -> dict[str, Any]:
-        if not self.deployment_file.is_file():
-            return {}
-        return json.loads(self.deployment_file.read_text())
+    def deployment(self) -> Deployment | None:
+        """The suffix's deployment record, None if there is none (RecordError if damaged)."""
+        return read_record(self.deployment_file)
 
-    def update_deployment(self, **fields: Any) -> dict[str, Any]:
-        data = self.read_deployment()
-        data.update(fields)
-        data["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        tmp = self.deployment_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-        os.replace(tmp, self.deployment_file)  # readers never see half a file
-        return data
+    def save_deployment(self, record: Deployment) -> Deployment:
+        return write_record(self.deployment_file, record)
+
+    def write_public_outputs(self, values: dict[str, Any]) -> None:
+        self.outputs_file.write_text(json.dumps(values, indent=2, sort_keys=True))
+
+    def public_outputs(self) -> dict[str, Any] | None:
+        """The non-sensitive outputs the last deploy or load read, None if none were written."""
+        try:
+            data = json.loads(self.outputs_file.read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def _append(self, path: Path, record: dict[str, Any]) -> None:
         record = {"at": round(time.time(), 3), "pid": os.getpid(), **record}
         with open(path, "a") as fh:
             fh.write(json.dumps(record, sort_keys=True) + "\n")
 
-    def event(self, name: str, **fields: Any) -> None:
-        self._append(self.events_file, {"event": name, **fields})
+    def event(self, name: Event, **fields: Any) -> None:
+        self._append(self.events_file, {"event": name.value, **fields})
 
     def events(self) -> list[dict[str, Any]]:
         return _read_jsonl(self.events_file)

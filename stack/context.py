@@ -1,18 +1,20 @@
-"""Values every construct shares: the config, names, tags, and the account it lands in."""
+"""Values every construct shares: the config, names, tags, ports, the account it lands in.
+
+The ports and header names below are declared here only. This module imports cdktf only
+inside ``build_context``: stack/userdata.py (loaded by the unit tests, which never import
+cdktf) takes APP_PORT from here.
+"""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-from constructs import Construct
-from cdktf import Fn
-from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from typing import TYPE_CHECKING, Any
 
 from stack.config import StackConfig
 from stack.naming import Naming
+
+if TYPE_CHECKING:
+    from constructs import Construct
 
 AZ_COUNT = 3
 APP_PORT = 8080
@@ -42,6 +44,10 @@ class StackContext:
 
 
 def build_context(scope: Construct, cfg: StackConfig) -> StackContext:
+    from cdktf import Fn
+    from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+    from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+    from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
     identity = DataAwsCallerIdentity(scope, "caller")
     partition = DataAwsPartition(scope, "partition")
     azs = DataAwsAvailabilityZones(scope, "azs", state="available")

@@ -17,7 +17,7 @@ from stack.context import build_context
 from stack.database import Database, DatabaseProps
 from stack.monitoring import Alarms, AlarmsProps, Logging, LoggingProps
 from stack.naming import STACK_NAME
-from stack.outputs import publish
+from stack.outputs import StackOutputs, publish
 from stack.providers import configure_providers
 from stack.secrets import DB_MASTER_USERNAME, Rotation, RotationProps, Secrets, SecretsProps
 from stack.security import (AppRole, AppRoleProps, FlowLogsRole, FlowLogsRoleProps, Keys,
@@ -79,20 +79,20 @@ class PlatformStack(TerraformStack):
             ctx, logs.topic.arn, lb.alb.arn_suffix, lb.target_group.arn_suffix, fleet.asg.name,
             db.cluster.cluster_identifier, rotation.function.function_name, waf.acl.name))
 
-        publish(self, {
-            "environment": cfg.environment, "suffix": cfg.environment_suffix,
-            "cloudfront_domain_name": cdn.distribution.domain_name,
-            "cloudfront_distribution_id": cdn.distribution.id,
-            "alb_arn": lb.alb.arn, "alb_dns_name": lb.alb.dns_name,
-            "target_group_arn": lb.target_group.arn,
-            "static_bucket_name": storage.static.bucket, "logs_bucket_name": storage.logs.bucket,
-            "db_secret_arn": secrets.db.arn, "asg_name": fleet.asg.name,
-            "launch_template_id": fleet.launch_template.id,
-            "db_cluster_identifier": db.cluster.cluster_identifier,
-            "db_cluster_endpoint": db.cluster.endpoint,
-            "db_reader_endpoint": db.cluster.reader_endpoint,
-            "web_acl_arn": waf.acl.arn, "sns_topic_arn": logs.topic.arn,
-            "app_log_group_name": logs.app.name, "rotation_log_group_name": logs.rotation.name,
-            "flow_log_group_name": logs.flow.name, "waf_log_group_name": logs.waf.name,
-            "rotation_lambda_name": rotation.function.function_name, "vpc_id": net.vpc.id,
-        })
+        publish(self, StackOutputs(
+            environment=cfg.environment, suffix=cfg.environment_suffix,
+            cloudfront_domain_name=cdn.distribution.domain_name,
+            cloudfront_distribution_id=cdn.distribution.id,
+            alb_arn=lb.alb.arn, alb_dns_name=lb.alb.dns_name,
+            target_group_arn=lb.target_group.arn,
+            static_bucket_name=storage.static.bucket, logs_bucket_name=storage.logs.bucket,
+            db_secret_arn=secrets.db.arn, asg_name=fleet.asg.name,
+            launch_template_id=fleet.launch_template.id,
+            db_cluster_identifier=db.cluster.cluster_identifier,
+            db_cluster_endpoint=db.cluster.endpoint,
+            db_reader_endpoint=db.cluster.reader_endpoint,
+            web_acl_arn=waf.acl.arn, sns_topic_arn=logs.topic.arn,
+            app_log_group_name=logs.app.name, rotation_log_group_name=logs.rotation.name,
+            flow_log_group_name=logs.flow.name, waf_log_group_name=logs.waf.name,
+            rotation_lambda_name=rotation.function.function_name, vpc_id=net.vpc.id,
+        ))

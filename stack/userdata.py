@@ -22,9 +22,10 @@ import tarfile
 import tokenize
 from dataclasses import dataclass
 
+from stack.context import APP_PORT
+
 APP_ROOT = pathlib.Path(__file__).resolve().parent.parent / "app"
 USER_DATA_LIMIT_BYTES = 16 * 1024
-APP_PORT = 8080
 APP_LOG_FILE = "/var/log/platform-app/app.log"
 USER_DATA_LOG_FILE = "/var/log/platform-app/user-data.log"
 CA_BUNDLE_PATH = "/etc/platform-app/rds-global-bundle.pem"

@@ -7,7 +7,6 @@ anything is listed. A refusal is one line naming the argument and what to do, ex
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -18,6 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.aws_clients import AwsClients
 from harness.sweep.bounds import CALLS, PROBE, ROUNDS
+from harness.record import RecordError, Target, read_record
+from harness.workdir import StackWorkdir
 from harness.sweep.core import Found, Sweep, SweepRefused, delete_order
 from stack.config import MIN_SUFFIX_LENGTH as MIN_SUFFIX
 from stack.config import ConfigError, loopback_problem, read_config_file, suffix_problem
@@ -57,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suffix", required=True,
                    help=f"the run's environment suffix ({MIN_SUFFIX}+ characters)")
-    p.add_argument("--target", choices=("sandbox", "aws"), default="sandbox")
+    p.add_argument("--target", choices=[t.value for t in Target], default=Target.SANDBOX.value)
     p.add_argument("--endpoint", help="sandbox: the moto server (loopback only); default: the "
                    "one recorded in the suffix's workdir")
     p.add_argument("--region", default="us-east-1")
@@ -105,22 +106,21 @@ def allowed_accounts(config_file: str | None, given_as: str) -> list[str]:
 
 def recorded_endpoint(workdir: str, suffix: str) -> str:
     """The sandbox endpoint the deployment of ``suffix`` recorded in its workdir."""
-    record = Path(workdir) / suffix / "deployment.json"
     hint = "pass --endpoint URL (the moto server the run deployed into)"
     if Path(workdir).exists() and not Path(workdir).is_dir():
         raise SweepRefused(f"--stack-workdir {workdir} is not a directory; {hint}")
-    if not record.is_file():
-        raise SweepRefused(f"--target sandbox needs --endpoint URL (no endpoint recorded in "
-                           f"{record.parent}); {hint}")
+    where = StackWorkdir(Path(workdir), suffix)
     try:
-        data = json.loads(record.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SweepRefused(f"--stack-workdir: {record} is not a deployment record "
-                           f"({type(exc).__name__}: {exc}); {hint}") from None
-    endpoint = data.get("endpoint") if isinstance(data, dict) else None
-    if not isinstance(endpoint, str) or not endpoint:
-        raise SweepRefused(f"--stack-workdir: {record} records no sandbox endpoint; {hint}")
-    return endpoint
+        record = read_record(where.deployment_file)
+    except RecordError as exc:
+        raise SweepRefused(f"--stack-workdir: {exc}; {hint}") from None
+    if record is None:
+        raise SweepRefused(f"--target sandbox needs --endpoint URL (no endpoint recorded in "
+                           f"{where.path}); {hint}")
+    if not record.endpoint:
+        raise SweepRefused(f"--stack-workdir: {where.deployment_file} records no sandbox "
+                           f"endpoint; {hint}")
+    return record.endpoint
 
 
 def probe(region: str, endpoint: str | None, what: str) -> str:
@@ -138,7 +138,7 @@ def probe(region: str, endpoint: str | None, what: str) -> str:
 def clients_for(args: argparse.Namespace) -> AwsClients:
     check_suffix(args.suffix)
     check_region(args.region)
-    if args.target == "sandbox":
+    if Target(args.target) is Target.SANDBOX:
         if args.stack_config:
             raise SweepRefused("--stack-config only applies to --target aws")
         if args.endpoint:

@@ -8,6 +8,7 @@ import textwrap
 import uuid
 from pathlib import Path
 
+from harness.record import Status
 from harness.workdir import StackWorkdir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,13 @@ def pytest_command(*args: str) -> list[str]:
 
 def workdir(project: Path, suffix: str) -> StackWorkdir:
     return StackWorkdir(project / ".stack-work", suffix)
+
+
+def status(wd: StackWorkdir) -> Status:
+    """The recorded status of the suffix's deployment; the test fails if nothing is recorded."""
+    record = wd.deployment()
+    assert record is not None, f"nothing recorded in {wd.deployment_file}"
+    return record.status
 
 
 def new_suffix(prefix: str) -> str:

@@ -35,10 +35,11 @@ import pytest
 
 from harness import sandbox
 from harness.aws_clients import AwsClients
+from harness.record import Status
 from harness.sweep import leftovers
 from harness.workdir import StackWorkdir
 from tests.component import child_pytest
-from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, workdir
+from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, status, workdir
 from tests.component.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.component
@@ -351,7 +352,7 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
         assert " 1 passed" in out and events(wd)[-1] == "destroy-failed"
         # Permanent: exactly one attempt, no retry.
         assert len(list(wd.logs_dir.glob("*-destroy.log"))) == 1
-        assert wd.read_deployment()["status"] == "destroy-failed"
+        assert status(wd) is Status.DESTROY_FAILED
         assert wd.state_file.is_file() and "aws_iam_role" in wd.state_file.read_text()
         assert wd.plan_file.is_file() and list(wd.logs_dir.glob("*-apply.log"))
         assert len(remaining(moto_server, suffix)) >= 6  # really still there
@@ -365,5 +366,5 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
                                env=pytest_env(), capture_output=True, text=True, timeout=480)
     assert later.returncode == 0, later.stdout[-3000:] + later.stderr[-3000:]
     assert f"destroyed suffix {suffix}" in later.stdout
-    assert wd.read_deployment()["status"] == "destroyed"
+    assert status(wd) is Status.DESTROYED
     assert remaining(moto_server, suffix) == []

@@ -18,10 +18,11 @@ import pytest
 
 from harness import sandbox
 from harness.progress import Progress
+from harness.record import Status
 from harness.terraform import Terraform, TerraformError, TransientTerraformError
 from harness.workdir import StackWorkdir
 from tests.component import child_pytest
-from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, workdir
+from tests.component.child_pytest import new_suffix, pytest_command, pytest_env, status, workdir
 
 pytestmark = pytest.mark.component
 
@@ -126,9 +127,10 @@ def test_xdist_deploys_once_and_destroys_once_after_the_last_test(tmp_path):
     assert events["destroy-start"]["at"] > max(e["at"] for e in ends)  # ... after the last test
     assert events["deploy-start"]["at"] > started
     assert events["destroy-done"]["leftovers"] == []
-    record = wd.read_deployment()
-    assert record["status"] == "destroyed" and record["started_moto"]
-    assert not sandbox.alive(record["moto_pid"]), "the plugin's moto server is still running"
+    record = wd.deployment()
+    assert record is not None
+    assert record.status is Status.DESTROYED and record.started_moto
+    assert not sandbox.alive(record.moto_pid), "the plugin's moto server is still running"
     assert "platform stack" in out and "proven:" in out and "the bucket the stack made" in out
     assert_no_secret(project, wd, subprocess.CompletedProcess([], 0, out, err))
 
@@ -157,8 +159,9 @@ def test_keep_then_reuse_then_destroy_stack(tmp_path):
     kept = run_pytest(project, "--keep-stack", "--stack-suffix", suffix)
     assert kept.returncode == 0, kept.stdout[-3000:]
     assert f"pytest --destroy-stack {suffix}" in kept.stdout
-    record = wd.read_deployment()
-    assert record["status"] == "deployed" and sandbox.alive(record["moto_pid"])
+    record = wd.deployment()
+    assert record is not None
+    assert record.status is Status.DEPLOYED and sandbox.alive(record.moto_pid)
     try:
         reused = run_pytest(project, "--reuse-stack", suffix)
         assert reused.returncode == 0, reused.stdout[-3000:]
@@ -171,10 +174,10 @@ def test_keep_then_reuse_then_destroy_stack(tmp_path):
         assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
         assert counts(wd) == {"deploy-start": 1, "deploy-done": 1, "destroy-start": 1,
                               "destroy-done": 1}
-        assert wd.read_deployment()["status"] == "destroyed"
-        assert not sandbox.alive(record["moto_pid"])
+        assert status(wd) is Status.DESTROYED
+        assert not sandbox.alive(record.moto_pid)
     finally:
-        sandbox.stop(record["moto_pid"])
+        sandbox.stop(record.moto_pid)
 
 
 KILL_SANDBOX_TESTS = '''
@@ -205,7 +208,7 @@ def test_destroy_failure_fails_the_session_with_the_command_that_finishes_it(tmp
     assert "DESTROY FAILED" in proc.stdout
     assert f"pytest --destroy-stack {suffix} --stack-workdir {wd.root}" in proc.stdout
     assert f"terraform -chdir={wd.tf_dir} destroy" in proc.stdout
-    assert wd.read_deployment()["status"] == "destroy-failed"
+    assert status(wd) is Status.DESTROY_FAILED
     assert wd.state_file.is_file() and "aws_s3_bucket" in wd.state_file.read_text()
 
 

@@ -179,6 +179,19 @@ def test_destroy_stack_of_an_unknown_suffix_says_what_exists(project):
     assert "nothing recorded" in proc.stderr and "nosuch" in proc.stderr
 
 
+def test_destroy_stack_of_a_damaged_record_fails_and_says_how_to_find_what_is_left(project):
+    """A deployment.json that is not a record is never taken for "destroyed" or "nothing
+    recorded": --destroy-stack fails, names the file and the sweeper command, runs nothing."""
+    record = project / ".stack-work" / "dmg1" / "deployment.json"
+    record.parent.mkdir(parents=True)
+    record.write_text('{"suffix": "dmg1", "status": "destroyed"')
+    proc = run(project, "--destroy-stack", "dmg1")
+    assert proc.returncode == pytest.ExitCode.TESTS_FAILED, proc.stdout + proc.stderr
+    assert f"{record} is not a deployment record" in proc.stderr
+    assert "python -m harness.sweep --suffix dmg1" in proc.stderr
+    assert "destroyed suffix" not in proc.stdout and not (project / "terraform-called").exists()
+
+
 def test_aws_target_refuses_an_account_not_on_the_allow_list(project, tmp_path):
     """--stack-target aws asks STS who the caller is and refuses an account that is not on
     allowed_account_ids, before synthesizing or creating anything. (STS here is a moto
@@ -233,8 +246,14 @@ def test_sandbox_settings_and_test_credentials_only_in_sandbox_mode(tmp_path, mo
     """The aws target's config has no sandbox section (so the synth has no endpoint
     overrides) and its terraform environment carries the caller's credentials, not the
     sandbox's test ones; the sandbox target gets both, and only in our own subprocesses."""
-    from harness.deployment import Deployer, Options, stack_config
+    from harness.deployment import Deployer
+    from harness.options import Options
     from harness.progress import Progress
+    from harness.record import Target
+    from harness.run_config import PLACEHOLDER_CERT_ARN, planned_config, sandbox_config
+
+    def _no_synth(cfg: object, outdir: Path) -> Path:
+        raise AssertionError("nothing is synthesized here")
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
@@ -248,15 +267,17 @@ def test_sandbox_settings_and_test_credentials_only_in_sandbox_mode(tmp_path, mo
     aws = Options(target="aws", suffix="prodlike1", workdir_root=tmp_path, config_file=cfg_file)
     sandbox_opts = Options(target="sandbox", suffix="sbx1", workdir_root=tmp_path)
 
-    assert stack_config(aws).sandbox is None
-    assert stack_config(aws).allowed_account_ids == ("111111111111",)
-    sandbox_cfg = stack_config(sandbox_opts, endpoint="http://127.0.0.1:45678")
+    aws_cfg = planned_config(aws)
+    assert aws_cfg.sandbox is None
+    assert aws_cfg.allowed_account_ids == ("111111111111",)
+    sandbox_cfg = sandbox_config(planned_config(sandbox_opts), sandbox_opts,
+                                 "http://127.0.0.1:45678", PLACEHOLDER_CERT_ARN)
     assert sandbox_cfg.sandbox.endpoint == "http://127.0.0.1:45678"
 
     quiet = Progress(None, write=lambda line: None)
-    aws_env = Deployer(aws, quiet, synthesize=None).terraform({"target": "aws"}).env
+    aws_env = Deployer(aws, quiet, synthesize=_no_synth).terraform(Target.AWS, "us-east-1").env
     assert "AWS_ACCESS_KEY_ID" not in aws_env and aws_env["AWS_PROFILE"] == "nightly"
-    sandbox_env = Deployer(sandbox_opts, quiet, synthesize=None).terraform(
-        {"target": "sandbox", "region": "us-east-1"}).env
+    sandbox_env = Deployer(sandbox_opts, quiet, synthesize=_no_synth).terraform(
+        Target.SANDBOX, "us-east-1").env
     assert sandbox_env["AWS_ACCESS_KEY_ID"] == "testing" and "AWS_PROFILE" not in sandbox_env
     assert "AWS_ACCESS_KEY_ID" not in os.environ  # the test credentials never leak into ours

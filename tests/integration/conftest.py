@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 
-from harness.deployment import DeployedStack
+from harness.aws_clients import AwsClients
+from harness.deployed import DeployedStack
+from stack.config import StackConfig
+from stack.naming import Naming
 
 
 def state_resources(stack: DeployedStack, rtype: str | None = None) -> list[dict[str, Any]]:
@@ -24,18 +27,17 @@ def state_resources(stack: DeployedStack, rtype: str | None = None) -> list[dict
 
 
 @pytest.fixture(scope="session")
-def clients(stack: DeployedStack):
+def clients(stack: DeployedStack) -> AwsClients:
     return stack.clients
 
 
 @pytest.fixture(scope="session")
-def names(stack: DeployedStack):
+def names(stack: DeployedStack) -> Naming:
     """The stack's own naming rules for the deployed suffix/environment."""
-    from stack.naming import Naming
-    return Naming(stack.environment, stack.suffix)
+    return Naming(stack.outputs.environment, stack.suffix)
 
 
 @pytest.fixture(scope="session")
-def deployed_config(stack: DeployedStack) -> dict[str, Any]:
-    """The StackConfig the stack was synthesized from, as recorded in the workdir."""
+def deployed_config(stack: DeployedStack) -> StackConfig:
+    """The StackConfig the stack was synthesized from (as recorded in the workdir)."""
     return stack.config

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def cluster(stack, clients):
     return clients.rds.describe_db_clusters(
-        DBClusterIdentifier=stack.db_cluster_identifier)["DBClusters"][0]
+        DBClusterIdentifier=stack.outputs.db_cluster_identifier)["DBClusters"][0]
 
 
 @pytest.mark.control("3.5.1")
@@ -22,7 +22,7 @@ def test_cluster_is_encrypted_with_the_stack_key(cluster, clients):
 
 def test_backups_are_kept_seven_days(cluster, deployed_config):
     """Automated backups (point-in-time recovery) are kept the configured 7+ days."""
-    assert cluster["BackupRetentionPeriod"] == deployed_config["database"]["backup_retention_days"]
+    assert cluster["BackupRetentionPeriod"] == deployed_config.database.backup_retention_days
     assert cluster["BackupRetentionPeriod"] >= 7
 
 

@@ -14,7 +14,7 @@ NO_DATA_PLANE = ("moto has no HTTP data plane: CloudFront and the ALB do not ser
 @pytest.mark.live(reason=NO_DATA_PLANE)
 def test_cloudfront_health_returns_200(stack):
     """GET https://<distribution>/health through CloudFront returns 200."""
-    response = requests.get(f"https://{stack.cloudfront_domain_name}/health", timeout=30)
+    response = requests.get(f"https://{stack.outputs.cloudfront_domain_name}/health", timeout=30)
     assert response.status_code == 200, response.text[:500]
 
 
@@ -24,7 +24,8 @@ def test_alb_refuses_direct_requests(stack):
     """A request straight to the ALB (no CloudFront origin header, not from CloudFront's
     prefix list) is refused: the connection is dropped or answered 403."""
     try:
-        response = requests.get(f"https://{stack.alb_dns_name}/health", timeout=10, verify=False)
+        response = requests.get(f"https://{stack.outputs.alb_dns_name}/health", timeout=10,
+                                verify=False)
     except (requests.ConnectionError, requests.Timeout):
         return  # the security group admits only CloudFront: nothing answers
     assert response.status_code == 403, f"the ALB served a direct request: {response.status_code}"
@@ -33,25 +34,25 @@ def test_alb_refuses_direct_requests(stack):
 def test_target_group_checks_health_with_matcher_200(stack, clients):
     """The ALB's target group health-checks GET /health and accepts only 200."""
     tg = clients.elbv2.describe_target_groups(
-        TargetGroupArns=[stack.target_group_arn])["TargetGroups"][0]
+        TargetGroupArns=[stack.outputs.target_group_arn])["TargetGroups"][0]
     assert tg["HealthCheckEnabled"] is True
     assert tg["HealthCheckPath"] == "/health"
     assert tg["Matcher"]["HttpCode"] == "200"
     assert tg["HealthCheckProtocol"] == "HTTP"
-    assert stack.alb_arn in tg["LoadBalancerArns"]
+    assert stack.outputs.alb_arn in tg["LoadBalancerArns"]
 
 
 def test_target_group_targets_are_the_asg_instances_and_healthy(stack, clients):
     """Every InService instance of the ASG is a registered target, and each target reports
     healthy. (In the sandbox moto reports registered targets healthy without probing.)"""
     group = clients.autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[stack.asg_name])["AutoScalingGroups"][0]
-    assert stack.target_group_arn in group["TargetGroupARNs"]
+        AutoScalingGroupNames=[stack.outputs.asg_name])["AutoScalingGroups"][0]
+    assert stack.outputs.target_group_arn in group["TargetGroupARNs"]
     in_service = {i["InstanceId"] for i in group["Instances"]
                   if i["LifecycleState"] == "InService"}
     assert len(in_service) >= group["MinSize"]
     health = clients.elbv2.describe_target_health(
-        TargetGroupArn=stack.target_group_arn)["TargetHealthDescriptions"]
+        TargetGroupArn=stack.outputs.target_group_arn)["TargetHealthDescriptions"]
     targets = {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in health}
     assert in_service <= set(targets), f"not registered: {in_service - set(targets)}"
     unhealthy = {i: s for i, s in targets.items() if i in in_service and s != "healthy"}

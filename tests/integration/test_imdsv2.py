@@ -13,7 +13,7 @@ def test_launch_template_requires_tokens(stack, clients):
     """The launch template's default (and latest) version sets HttpTokens=required, the
     endpoint enabled and a hop limit of 1 (containers on the instance cannot reach it)."""
     versions = clients.ec2.describe_launch_template_versions(
-        LaunchTemplateId=stack.launch_template_id, Versions=["$Latest", "$Default"]
+        LaunchTemplateId=stack.outputs.launch_template_id, Versions=["$Latest", "$Default"]
     )["LaunchTemplateVersions"]
     assert versions
     for v in versions:
@@ -28,11 +28,12 @@ def test_asg_launches_that_template_at_its_latest_version(stack, clients):
     """The Auto Scaling group launches the stack's template at its latest version, so a
     template change reaches new instances."""
     group = clients.autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[stack.asg_name])["AutoScalingGroups"][0]
+        AutoScalingGroupNames=[stack.outputs.asg_name])["AutoScalingGroups"][0]
     spec = group["LaunchTemplate"]
-    assert spec["LaunchTemplateId"] == stack.launch_template_id
+    assert spec["LaunchTemplateId"] == stack.outputs.launch_template_id
     latest = clients.ec2.describe_launch_templates(
-        LaunchTemplateIds=[stack.launch_template_id])["LaunchTemplates"][0]["LatestVersionNumber"]
+        LaunchTemplateIds=[stack.outputs.launch_template_id]
+    )["LaunchTemplates"][0]["LatestVersionNumber"]
     assert spec["Version"] in (str(latest), "$Latest")
 
 
@@ -42,7 +43,7 @@ def test_asg_launches_that_template_at_its_latest_version(stack, clients):
 def test_every_in_service_instance_requires_tokens(stack, clients):
     """Each InService instance of the ASG reports MetadataOptions.HttpTokens=required."""
     group = clients.autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[stack.asg_name])["AutoScalingGroups"][0]
+        AutoScalingGroupNames=[stack.outputs.asg_name])["AutoScalingGroups"][0]
     ids = [i["InstanceId"] for i in group["Instances"] if i["LifecycleState"] == "InService"]
     assert ids
     for reservation in clients.ec2.describe_instances(InstanceIds=ids)["Reservations"]:
@@ -57,7 +58,7 @@ def test_imdsv1_request_on_the_instance_fails(stack, clients):
     """Through SSM Run Command, an IMDSv1 request (no token) on an instance gets 401, while
     an IMDSv2 request with a token succeeds: the instance really enforces tokens."""
     group = clients.autoscaling.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[stack.asg_name])["AutoScalingGroups"][0]
+        AutoScalingGroupNames=[stack.outputs.asg_name])["AutoScalingGroups"][0]
     instance_id = next(i["InstanceId"] for i in group["Instances"]
                        if i["LifecycleState"] == "InService")
     script = [

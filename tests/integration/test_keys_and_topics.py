@@ -8,7 +8,7 @@ pytestmark = pytest.mark.integration
 
 def _stack_keys(stack, clients):
     aliases = [a for a in clients.kms.list_aliases()["Aliases"]
-               if a["AliasName"].endswith(f"-{stack.environment}-{stack.suffix}")
+               if a["AliasName"].endswith(f"-{stack.outputs.environment}-{stack.suffix}")
                and a.get("TargetKeyId")]
     return {a["AliasName"]: a["TargetKeyId"] for a in aliases}
 
@@ -26,7 +26,7 @@ def test_every_stack_key_rotates(stack, clients):
 
 def test_alert_topic_is_encrypted_with_a_stack_key(stack, clients):
     """The SNS alert topic encrypts messages with one of the stack's KMS keys."""
-    attributes = clients.sns.get_topic_attributes(TopicArn=stack.sns_topic_arn)["Attributes"]
+    attributes = clients.sns.get_topic_attributes(TopicArn=stack.outputs.sns_topic_arn)["Attributes"]
     key = attributes.get("KmsMasterKeyId")
     assert key, "the topic has no KmsMasterKeyId"
     key_id = clients.kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"]

@@ -21,19 +21,19 @@ STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 def test_rotation_every_30_days_through_the_lambda(stack, clients, deployed_config):
     """The DB secret has rotation enabled, every 30 days, with the stack's rotation Lambda,
     which Secrets Manager (and only it, for this secret) may invoke."""
-    secret = clients.secretsmanager.describe_secret(SecretId=stack.db_secret_arn)
+    secret = clients.secretsmanager.describe_secret(SecretId=stack.outputs.db_secret_arn)
     assert secret["RotationEnabled"] is True
-    assert secret["RotationRules"]["AutomaticallyAfterDays"] == deployed_config["rotation_days"] == 30
+    assert secret["RotationRules"]["AutomaticallyAfterDays"] == deployed_config.rotation_days == 30
     function = clients.client("lambda").get_function(
-        FunctionName=stack.rotation_lambda_name)["Configuration"]
+        FunctionName=stack.outputs.rotation_lambda_name)["Configuration"]
     assert secret["RotationLambdaARN"] == function["FunctionArn"]
     policy = json.loads(clients.client("lambda").get_policy(
-        FunctionName=stack.rotation_lambda_name)["Policy"])
+        FunctionName=stack.outputs.rotation_lambda_name)["Policy"])
     allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"
               and s["Principal"] in ({"Service": "secretsmanager.amazonaws.com"},
                                      "secretsmanager.amazonaws.com")]
     assert allows, policy
-    assert any(stack.db_secret_arn in json.dumps(s.get("Condition", {})) for s in allows), \
+    assert any(stack.outputs.db_secret_arn in json.dumps(s.get("Condition", {})) for s in allows), \
         "the Lambda permission is not scoped to this secret"
     assert function.get("VpcConfig", {}).get("SubnetIds"), "the Lambda must run in the VPC"
 
@@ -82,14 +82,14 @@ def test_handler_rotates_the_deployed_secret_in_the_sandbox(stack, clients, rota
     secret's current value is first pointed at a TLS-only MariaDB on loopback; the
     Lambda's own tests cover the database side in depth."""
     sm = clients.secretsmanager
-    arn = stack.db_secret_arn
+    arn = stack.outputs.db_secret_arn
     stages = _stages(clients, arn)
     token = _version_with(stages, "AWSPENDING")
     assert token, f"no rotation in progress on the deployed secret: {stages}"
     deployed_version = _version_with(stages, "AWSCURRENT")
     deployed = json.loads(sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
     assert set(deployed) >= {"engine", "host", "port", "username", "password"}
-    assert deployed["host"] == stack.db_cluster_endpoint
+    assert deployed["host"] == stack.outputs.db_cluster_endpoint
 
     user, old_password = "rot" + uuid.uuid4().hex[:8], "Old-" + uuid.uuid4().hex
     mariadb.create_user(user, old_password)
@@ -139,17 +139,17 @@ def test_rotate_secret_live(stack, clients):
     5 minutes, the Lambda's testSecret step (verified TLS login with the new password)
     succeeded, and /health through CloudFront stays 200 afterwards."""
     sm = clients.secretsmanager
-    before = _version_with(_stages(clients, stack.db_secret_arn), "AWSCURRENT")
-    sm.rotate_secret(SecretId=stack.db_secret_arn, RotateImmediately=True)
+    before = _version_with(_stages(clients, stack.outputs.db_secret_arn), "AWSCURRENT")
+    sm.rotate_secret(SecretId=stack.outputs.db_secret_arn, RotateImmediately=True)
     deadline = time.monotonic() + 300
-    while _version_with(_stages(clients, stack.db_secret_arn), "AWSCURRENT") == before:
+    while _version_with(_stages(clients, stack.outputs.db_secret_arn), "AWSCURRENT") == before:
         assert time.monotonic() < deadline, "AWSCURRENT did not change within 5 minutes"
         time.sleep(10)
-    after = _version_with(_stages(clients, stack.db_secret_arn), "AWSCURRENT")
+    after = _version_with(_stages(clients, stack.outputs.db_secret_arn), "AWSCURRENT")
     events = clients.logs.filter_log_events(
-        logGroupName=stack.rotation_log_group_name, filterPattern=f'"{after}"')["events"]
+        logGroupName=stack.outputs.rotation_log_group_name, filterPattern=f'"{after}"')["events"]
     assert any("testSecret" in e["message"] for e in events), "no testSecret log for the new version"
     for _ in range(3):
-        response = requests.get(f"https://{stack.cloudfront_domain_name}/health", timeout=30)
+        response = requests.get(f"https://{stack.outputs.cloudfront_domain_name}/health", timeout=30)
         assert response.status_code == 200, response.text[:300]
         time.sleep(10)

@@ -13,7 +13,8 @@ BUCKETS = ("static_bucket_name", "logs_bucket_name")
 def test_logs_bucket_expires_objects_after_90_days(stack, clients):
     """The logs bucket's lifecycle rule (whole bucket, enabled) expires current objects and
     noncurrent versions after 90 days."""
-    rules = clients.s3.get_bucket_lifecycle_configuration(Bucket=stack.logs_bucket_name)["Rules"]
+    rules = clients.s3.get_bucket_lifecycle_configuration(
+        Bucket=stack.outputs.logs_bucket_name)["Rules"]
     enabled = [r for r in rules if r["Status"] == "Enabled"]
     assert enabled
     whole_bucket = [r for r in enabled
@@ -28,7 +29,7 @@ def test_logs_bucket_expires_objects_after_90_days(stack, clients):
 def test_bucket_is_encrypted_by_default(stack, clients, output):
     """Default encryption is on: SSE-KMS with the stack's key for static assets, SSE-S3 for
     logs (ALB and CloudFront log delivery cannot write to SSE-KMS buckets)."""
-    bucket = getattr(stack, output)
+    bucket = getattr(stack.outputs, output)
     rules = clients.s3.get_bucket_encryption(Bucket=bucket)[
         "ServerSideEncryptionConfiguration"]["Rules"]
     default = rules[0]["ApplyServerSideEncryptionByDefault"]
@@ -45,13 +46,14 @@ def test_bucket_is_encrypted_by_default(stack, clients, output):
 @pytest.mark.parametrize("output", BUCKETS)
 def test_bucket_is_versioned(stack, clients, output):
     """Versioning is Enabled, so an overwrite or delete keeps the previous object."""
-    assert clients.s3.get_bucket_versioning(Bucket=getattr(stack, output))["Status"] == "Enabled"
+    bucket = getattr(stack.outputs, output)
+    assert clients.s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 
 
 @pytest.mark.parametrize("output", BUCKETS)
 def test_bucket_blocks_all_public_access(stack, clients, output):
     """All four public access block settings are on."""
-    config = clients.s3.get_public_access_block(Bucket=getattr(stack, output))[
+    config = clients.s3.get_public_access_block(Bucket=getattr(stack.outputs, output))[
         "PublicAccessBlockConfiguration"]
     assert config == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
                       "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
@@ -62,7 +64,7 @@ def test_bucket_blocks_all_public_access(stack, clients, output):
 def test_bucket_policy_denies_plaintext(stack, clients, output):
     """The bucket policy denies every S3 action on the bucket and its objects when
     aws:SecureTransport is false."""
-    bucket = getattr(stack, output)
+    bucket = getattr(stack.outputs, output)
     policy = json.loads(clients.s3.get_bucket_policy(Bucket=bucket)["Policy"])
     arn = f"arn:aws:s3:::{bucket}"
     denies = [s for s in policy["Statement"] if s["Effect"] == "Deny"

@@ -25,9 +25,9 @@ def _taggable(stack):
 def test_every_taggable_resource_has_the_three_tags(stack, deployed_config):
     """Each resource that supports tags carries Environment, Application and CostCenter with
     the configured values, as read back from the target after the apply."""
-    expected = {"Environment": deployed_config["environment"],
-                "Application": deployed_config["application"],
-                "CostCenter": deployed_config["cost_center"]}
+    expected = {"Environment": deployed_config.environment,
+                "Application": deployed_config.application,
+                "CostCenter": deployed_config.cost_center}
     resources = _taggable(stack)
     assert len(resources) >= 30, f"only {len(resources)} taggable resources in the state"
     wrong = {r["address"]: {k: (r["attributes"]["tags_all"] or {}).get(k) for k in expected}
@@ -41,19 +41,20 @@ def test_tags_are_on_the_resources_themselves(stack, clients, deployed_config):
     """The target's tagging API returns the three tags for the stack's tagged resources
     (not only Terraform's view of them): at least the buckets, keys, ALB, topic and
     secret, found by their ARNs."""
-    wanted = {stack.alb_arn, stack.sns_topic_arn, stack.db_secret_arn,
-              f"arn:aws:s3:::{stack.static_bucket_name}", f"arn:aws:s3:::{stack.logs_bucket_name}"}
+    out = stack.outputs
+    wanted = {out.alb_arn, out.sns_topic_arn, out.db_secret_arn,
+              f"arn:aws:s3:::{out.static_bucket_name}", f"arn:aws:s3:::{out.logs_bucket_name}"}
     found = {}
     paginator = clients.resourcegroupstaggingapi.get_paginator("get_resources")
     for page in paginator.paginate(TagFilters=[{"Key": "Environment",
-                                                 "Values": [deployed_config["environment"]]}]):
+                                                 "Values": [deployed_config.environment]}]):
         for mapping in page["ResourceTagMappingList"]:
             found[mapping["ResourceARN"]] = {t["Key"]: t["Value"] for t in mapping["Tags"]}
     missing = wanted - set(found)
     assert not missing, f"not returned by the tagging API: {missing}"
     for arn in wanted:
-        assert found[arn].get("Application") == deployed_config["application"], arn
-        assert found[arn].get("CostCenter") == deployed_config["cost_center"], arn
+        assert found[arn].get("Application") == deployed_config.application, arn
+        assert found[arn].get("CostCenter") == deployed_config.cost_center, arn
 
 
 @pytest.mark.control("12.5.1")

@@ -13,7 +13,7 @@ MANAGED_GROUPS = {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputs
 
 
 def _acl(stack, clients):
-    arn = stack.web_acl_arn
+    arn = stack.outputs.web_acl_arn
     name, acl_id = arn.split("/")[-2], arn.split("/")[-1]
     return clients.wafv2.get_web_acl(Name=name, Scope="CLOUDFRONT", Id=acl_id)["WebACL"]
 
@@ -21,9 +21,9 @@ def _acl(stack, clients):
 @pytest.mark.control("6.4.2")
 def test_web_acl_is_attached_to_the_distribution(stack, clients):
     """The CloudFront distribution's WebACLId is the stack's web ACL (scope CLOUDFRONT)."""
-    dist = clients.cloudfront.get_distribution(Id=stack.cloudfront_distribution_id)
-    assert dist["Distribution"]["DistributionConfig"]["WebACLId"] == stack.web_acl_arn
-    assert ":global/webacl/" in stack.web_acl_arn  # CLOUDFRONT scope lives in "global"
+    dist = clients.cloudfront.get_distribution(Id=stack.outputs.cloudfront_distribution_id)
+    assert dist["Distribution"]["DistributionConfig"]["WebACLId"] == stack.outputs.web_acl_arn
+    assert ":global/webacl/" in stack.outputs.web_acl_arn  # CLOUDFRONT scope lives in "global"
 
 
 @pytest.mark.control("6.4.2", "11.5.1")
@@ -34,7 +34,7 @@ def test_web_acl_has_the_rate_rule_and_the_managed_groups(stack, clients, deploy
     rules = sorted(acl["Rules"], key=lambda r: r["Priority"])
     rate = rules[0]
     statement = rate["Statement"]["RateBasedStatement"]
-    assert statement["Limit"] == deployed_config["waf_rate_limit"]
+    assert statement["Limit"] == deployed_config.waf_rate_limit
     assert statement["AggregateKeyType"] == "IP"
     assert "Block" in rate["Action"]
     groups = {r["Statement"]["ManagedRuleGroupStatement"]["Name"]: r for r in rules[1:]
@@ -50,10 +50,10 @@ def test_web_acl_has_the_rate_rule_and_the_managed_groups(stack, clients, deploy
 @pytest.mark.control("10.2.1")
 def test_web_acl_logs_to_its_log_group(stack, clients):
     """WAF logging goes to the stack's aws-waf-logs- log group."""
-    config = clients.wafv2.get_logging_configuration(ResourceArn=stack.web_acl_arn)
+    config = clients.wafv2.get_logging_configuration(ResourceArn=stack.outputs.web_acl_arn)
     destinations = config["LoggingConfiguration"]["LogDestinationConfigs"]
-    assert any(d.endswith(f":log-group:{stack.waf_log_group_name}") or
-               stack.waf_log_group_name in d for d in destinations), destinations
+    assert any(d.endswith(f":log-group:{stack.outputs.waf_log_group_name}") or
+               stack.outputs.waf_log_group_name in d for d in destinations), destinations
 
 
 @pytest.mark.control("6.4.2", "11.5.1")
@@ -61,8 +61,8 @@ def test_web_acl_logs_to_its_log_group(stack, clients):
 def test_burst_above_the_limit_is_blocked_with_403(stack, deployed_config):
     """One client sending more than the rate limit within WAF's evaluation window gets 403,
     within a bounded number of requests (3x the limit) and time (6 minutes)."""
-    limit = deployed_config["waf_rate_limit"]
-    url = f"https://{stack.cloudfront_domain_name}/health"
+    limit = deployed_config.waf_rate_limit
+    url = f"https://{stack.outputs.cloudfront_domain_name}/health"
     session = requests.Session()
     deadline = time.monotonic() + 360
     for sent in range(1, 3 * limit + 1):

@@ -1,0 +1,31 @@
+"""The plugin's options after validation (plugin.py parses the command line into these)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.record import Target
+from harness.workdir import StackWorkdir
+
+
+class Options(BaseModel):
+    """Frozen and JSON-serializable: the xdist controller hands the same options to every worker."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target: Target = Target.SANDBOX
+    sandbox_endpoint: str | None = None
+    suffix: str = ""
+    keep: bool = False
+    reuse: bool = False
+    workdir_root: Path = Path(".stack-work")
+    config_file: Path | None = None
+    destroy_attempts: int = 3
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.target is Target.SANDBOX
+
+    @property
+    def workdir(self) -> StackWorkdir:
+        return StackWorkdir(self.workdir_root, self.suffix)
