@@ -92,7 +92,11 @@ CASES = [
          "--stack-workdir", files={RECORD: "[]"}),
     Case("record-endpoint-not-loopback", ["--suffix", SUFFIX, "--stack-workdir", "{tmp}/work",
                                           "--delete"], "--endpoint (recorded",
-         files={RECORD: json.dumps({"endpoint": "http://10.0.0.5:5000"})}),
+         files={RECORD: json.dumps({"suffix": SUFFIX, "target": "sandbox", "region": "us-east-1",
+                                    "run_id": "r1", "status": "deployed",
+                                    "endpoint": "http://10.0.0.5:5000"})}),
+    Case("record-wrong-shape", ["--suffix", SUFFIX, "--stack-workdir", "{tmp}/work", "--delete"],
+         "--stack-workdir", files={RECORD: json.dumps({"endpoint": "http://127.0.0.1:5000"})}),
     Case("sandbox-with-stack-config", [*OK, "--stack-config", "{tmp}/allow.json"],
          "--stack-config", files={"allow.json": json.dumps({"allowed_account_ids": [MOTO_ACCOUNT]})}),
     # the aws target
