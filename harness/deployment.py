@@ -10,9 +10,10 @@ import dataclasses
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from stack.config import ConfigError, StackConfig, config_from_mapping, read_config_file
 

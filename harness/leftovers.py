@@ -7,7 +7,7 @@ instances) are gone in AWS's sense and are not leftovers.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from botocore.exceptions import BotoCoreError, ClientError
 

@@ -11,7 +11,7 @@ import contextlib
 import sys
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from harness.workdir import StackWorkdir
 

@@ -49,7 +49,7 @@ class StackWorkdir:
     outputs_file = property(lambda s: s.path / "outputs.json")
     moto_log = property(lambda s: s.path / "moto.log")
 
-    def create(self) -> "StackWorkdir":
+    def create(self) -> StackWorkdir:
         for d in (self.path, self.synth_dir, self.tf_dir, self.logs_dir):
             d.mkdir(parents=True, exist_ok=True)
         return self

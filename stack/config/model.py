@@ -15,9 +15,10 @@ import ipaddress
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from stack.config.loopback import loopback_problem
 from stack.naming import Naming, name_violations

@@ -15,8 +15,9 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 KEYED_DIRS = ("stack", "lambda", "app", "harness")
 KEYED_FILES = ("requirements.txt", "cdktf.json")

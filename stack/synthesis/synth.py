@@ -10,8 +10,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from stack.config import StackConfig, config_to_mapping
 from stack.naming import STACK_NAME
