@@ -56,7 +56,7 @@ def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
     pending = []
     for cfg, outdir in jobs:
         outdir = Path(outdir).resolve()
-        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg), sources) if cache else None
+        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg), sources) if cache else ""
         if not (cache and cache.restore(key, outdir)):
             pending.append((cfg, outdir, key))
     if pending:
