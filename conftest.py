@@ -1,13 +1,10 @@
 """Top-level conftest: loads the project's pytest plugins (fixtures live in their modules)."""
 import gc
-from pathlib import Path
 
 import pytest
 
-from tests.bytecode_cache import keep_bytecode_out_of_the_tree
-
-keep_bytecode_out_of_the_tree(Path(__file__).parent)  # before the plugins below are imported
-
+# The session's bytecode was redirected before this file was read (pytest.ini:
+# -p tests.bytecode_first).
 pytest_plugins: list[str] = ["tests.fixtures.mariadb_tls", "tests.fixtures.moto_server", "harness.plugin", "evidence.plugin"]
 
 

@@ -87,8 +87,9 @@ def run_bounded(label: str, cmd: list[str], *, cwd: Path, env: dict[str, str], l
         try:
             proc.wait(timeout=timeout)
         except BaseException as exc:
-            say(f"{label}: {'timed out after %.0fs' % timeout if isinstance(exc, subprocess.TimeoutExpired) else 'interrupted'}"
-                "; sending one SIGINT and waiting for it to clean up")
+            why = (f"timed out after {timeout:.0f}s" if isinstance(exc, subprocess.TimeoutExpired)
+                   else "interrupted")
+            say(f"{label}: {why}; sending one SIGINT and waiting for it to clean up")
             _interrupt(proc, grace=900)
             if isinstance(exc, subprocess.TimeoutExpired):
                 raise StepTimeout(f"{label} did not finish within {timeout:.0f}s; log {log}") from None
@@ -162,7 +163,7 @@ class FloorCycle:
         return self.apply + self.destroy
 
     @classmethod
-    def parse(cls, variant: str) -> "FloorCycle":
+    def parse(cls, variant: str) -> FloorCycle:
         if variant == "default":
             return cls(variant)
         if variant == "harness":

@@ -138,7 +138,9 @@ class GateResult:
         return lines
 
     def as_dict(self) -> dict[str, Any]:
-        brief = lambda c: {k: c.get(k) for k in ("check_id", "check_name", "resource", "guideline")}
+        def brief(c: dict[str, Any]) -> dict[str, Any]:
+            return {k: c.get(k) for k in ("check_id", "check_name", "resource", "guideline")}
+
         return {"checkov_version": self.checkov_version, "counts": self.counts(),
                 "resource_count": self.resource_count, "planned_resources": self.planned_resources,
                 "failed": [brief(c) for c in self.failed],
@@ -170,7 +172,10 @@ def classify(report: dict[str, Any], suppressions: list[Suppression], planned_re
         entry = {**check, "suppression": match.as_dict()}
         (out.expired if match.expires and match.expires < today else out.suppressed).append(entry)
     out.stale = [s for s in suppressions if s not in used]
-    key = lambda c: (c["check_id"], c["resource"])
+
+    def key(c: dict[str, Any]) -> tuple[str, str]:
+        return c["check_id"], c["resource"]
+
     out.failed.sort(key=key)
     out.suppressed.sort(key=key)
     return out

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # checkov pins its own dependency tree (boto3, networkx, pydantic, ...) that would fight the
-# project's requirements.txt, so it lives in its own virtual environment. Idempotent: a venv
+# project's pins (pyproject.toml), so it lives in its own virtual environment. Idempotent: a venv
 # that already reports the pinned version is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."

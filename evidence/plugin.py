@@ -128,7 +128,17 @@ def _out_dir(config: pytest.Config) -> Path | None:
     if not chosen:
         return None
     path = Path(chosen)
-    return path if path.is_absolute() else config.invocation_params.dir / path
+    path = path if path.is_absolute() else config.invocation_params.dir / path
+    if chosen == config.option.evidence_dir and config.inipath is None \
+            and path.resolve() == config.rootpath.resolve():
+        # pytest picks the rootdir before any plugin's options are known, so the value of
+        # "--evidence-dir DIR" counts as a test path there (pytest #8846).
+        raise pytest.UsageError(
+            f"--evidence-dir {chosen}: pytest took this folder for a test path and made it the "
+            "rootdir, so the project's pytest.ini (markers, addopts, testpaths) was not read. "
+            f"Write --evidence-dir={chosen} (one word), name the tests as well (e.g. tests/unit), "
+            f"or set EVIDENCE_DIR={chosen}")
+    return path
 
 
 # ------------------------------------------------------------------ collection

@@ -8,7 +8,8 @@ RandomPassword) to the redactor, so the bundle masks them without each test opti
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import botocore.session
 

@@ -10,7 +10,8 @@ Pure functions over two synthesized ``cdk.tf.json`` documents; no cdktf import, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 # Every resource type whose replacement loses data or serves an outage. The one list: the
 # per-commit check, the deployed upgrade's plan check and the evidence read it from here.

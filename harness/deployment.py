@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from stack.config import ConfigError, StackConfig, config_from_mapping, config_to_mapping
 

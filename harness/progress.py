@@ -11,7 +11,8 @@ import contextlib
 import sys
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from harness.workdir import StackWorkdir
 

@@ -62,7 +62,7 @@ def start(log_file: Path, port: int | None = None, wait: float = 60.0) -> tuple[
         if proc.poll() is not None:
             raise SandboxError(f"the moto server exited with {proc.returncode} before answering; "
                                f"see {log_file} (is moto[server]==5.2.1 installed? "
-                               "pip install -r requirements.txt)")
+                               "bin/setup, which installs the pins in pyproject.toml)")
         if is_up(endpoint, timeout=1):
             return endpoint, proc.pid
         time.sleep(0.2)

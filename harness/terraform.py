@@ -16,7 +16,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
+from collections.abc import Callable
 
 from pydantic import BaseModel, TypeAdapter
 from tenacity import (RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt,

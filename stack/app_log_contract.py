@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 HTTP_5XX_PATTERN = "{ $.status >= 500 }"
 EXCEPTION_PATTERN = '{ $.level = "ERROR" }'
@@ -47,12 +48,12 @@ def matches(pattern: str, line: str) -> bool:
     return all(_term(t, event) for t in body[1:-1].split("&&"))
 
 
-def _term(term: str, event: dict) -> bool:
+def _term(term: str, event: dict[str, Any]) -> bool:
     m = _TERM.fullmatch(term)
     if not m:
         raise ValueError(f"unsupported filter term {term!r}: only $.field OP value")
     path, op, raw = m.groups()
-    value = event
+    value: Any = event
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
             return False
@@ -60,7 +61,8 @@ def _term(term: str, event: dict) -> bool:
     if raw.startswith('"'):
         if op not in ("=", "!=") or not isinstance(value, str):
             return False
-        return (value == json.loads(raw)) == (op == "=")
+        expected: object = json.loads(raw)
+        return (value == expected) == (op == "=")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     want = float(raw)

@@ -6,7 +6,9 @@ Default behaviour -> the ALB over HTTPS with the secret origin header, nothing c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from cdktf import ITerraformDependable
 from constructs import Construct
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution, CloudfrontDistributionDefaultCacheBehavior,
@@ -40,7 +42,7 @@ ALB_ORIGIN = "alb"
 STATIC_ORIGIN = "static"
 
 
-def _visibility(metric: str) -> dict:
+def _visibility(metric: str) -> dict[str, Any]:
     return dict(cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
 
 
@@ -89,7 +91,7 @@ class CdnProps:
     origin_domain_name: str
     origin_header_value: str
     static_bucket: S3Bucket
-    static_bucket_guard: Construct        # the public access block, applied first
+    static_bucket_guard: ITerraformDependable  # the public access block, applied first
     logs_bucket_domain_name: str
     aliases: list[str]
     viewer_certificate_arn: str | None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
 from constructs import Construct
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
@@ -37,7 +38,7 @@ class DatabaseProps:
     kms_key_arn: str
     master_username: str
     master_password: str          # an ephemeral reference, used write-only
-    log_groups: list[Construct]   # pre-created export targets
+    log_groups: list[ITerraformDependable]   # pre-created export targets
 
 
 class Database(Construct):

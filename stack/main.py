@@ -54,11 +54,15 @@ class PlatformStack(TerraformStack):
             ctx, secrets.db, secrets.db_master_password, db.cluster, rotation_role.role.arn,
             net.private_subnet_ids, sgs.rotation.id, logs.rotation))
 
+        # The config's TLS rules leave two modes: domain_name with hosted_zone_id (certificates
+        # made here) or an imported certificate_arn.
         cert = (DomainCertificate(self, "certificate", props=DomainCertificateProps(
-                    ctx, tls.domain_name, tls.hosted_zone_id)) if tls.domain_name else None)
+                    ctx, tls.domain_name, tls.hosted_zone_id))
+                if tls.domain_name and tls.hosted_zone_id else None)
+        listener_cert = cert.certificate_arn if cert else tls.certificate_arn
+        assert listener_cert, "config validation lets no TLS mode without a certificate through"
         lb = LoadBalancer(self, "load-balancer", props=LoadBalancerProps(
-            ctx, net.vpc.id, net.public_subnet_ids, sgs.alb.id,
-            cert.certificate_arn if cert else tls.certificate_arn,
+            ctx, net.vpc.id, net.public_subnet_ids, sgs.alb.id, listener_cert,
             storage.logs.bucket, storage.logs_policy, secrets.origin_header_value))
         fleet = Fleet(self, "fleet", props=FleetProps(
             ctx, net.private_subnet_ids, sgs.app.id, app_role.profile.arn,
@@ -66,11 +70,12 @@ class PlatformStack(TerraformStack):
             logs.topic.arn))
 
         waf = WebFirewall(self, "waf", props=WebFirewallProps(ctx, logs.waf.arn))
-        origin = (origin_name(tls.domain_name) if cert else tls.origin_domain_name) or lb.alb.dns_name
+        origin = (origin_name(cert.props.domain_name) if cert else tls.origin_domain_name) \
+            or lb.alb.dns_name
         cdn = Cdn(self, "cdn", props=CdnProps(
             ctx, waf.acl.arn, origin, secrets.origin_header_value, storage.static,
             storage.static_public_access_block, storage.logs.bucket_domain_name,
-            [tls.domain_name] if cert else [], cert.certificate_arn if cert else None))
+            [cert.props.domain_name] if cert else [], cert.certificate_arn if cert else None))
         if cert:
             cert.point_dns(distribution_domain=cdn.distribution.domain_name,
                            alb_dns_name=lb.alb.dns_name, alb_zone_id=lb.alb.zone_id)

@@ -88,9 +88,10 @@ class Alarms(Construct):
         ctx, p = props.ctx, props
         topic = [p.topic_arn]
 
-        def alarm(aid: str, description: str, namespace: str, metric: str, dimensions: dict,
-                  threshold: float, *, statistic="Sum", comparison="GreaterThanThreshold",
-                  periods=1, period=300) -> None:
+        def alarm(aid: str, description: str, namespace: str, metric: str,
+                  dimensions: dict[str, str], threshold: float, *, statistic: str = "Sum",
+                  comparison: str = "GreaterThanThreshold", periods: int = 1,
+                  period: int = 300) -> None:
             CloudwatchMetricAlarm(
                 self, aid, alarm_name=ctx.names.alarm(aid), alarm_description=description,
                 namespace=namespace, metric_name=metric, dimensions=dimensions,

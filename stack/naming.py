@@ -6,8 +6,8 @@ any of them is rejected before a construct exists (see ``name_violations``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 # The Terraform stack's name: cdktf writes its JSON to <outdir>/stacks/<STACK_NAME>/.
 STACK_NAME = "platform"

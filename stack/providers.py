@@ -1,6 +1,8 @@
 """The AWS provider: default tags everywhere, and sandbox endpoints only in sandbox mode."""
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import LocalBackend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 
@@ -16,7 +18,7 @@ SANDBOX_SERVICES = (
 def configure_providers(stack: TerraformStack, cfg: StackConfig) -> AwsProvider:
     # A relative path keeps the JSON free of this machine's absolute paths.
     LocalBackend(stack, path="terraform.tfstate")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if cfg.allowed_account_ids:
         # Terraform itself then refuses any other account: production cannot be touched.
         kwargs["allowed_account_ids"] = list(cfg.allowed_account_ids)

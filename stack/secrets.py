@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from constructs import Construct
-from cdktf import AssetType, TerraformAsset, TerraformStack
+from cdktf import AssetType, ITerraformDependable, TerraformAsset, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_secretsmanager_secret_version import (
     DataAwsSecretsmanagerSecretVersion)
 from cdktf_cdktf_provider_aws.lambda_function import (
@@ -86,7 +86,7 @@ class RotationProps:
     role_arn: str
     subnet_ids: list[str]
     security_group_id: str
-    log_group: Construct
+    log_group: ITerraformDependable
 
 
 class Rotation(Construct):

@@ -6,6 +6,7 @@ resource-level permissions, each marked where it is used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from constructs import Construct
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
@@ -43,7 +44,7 @@ class KeySpec:
     purpose: str
     description: str
     via_services: tuple[str, ...] = ()     # AWS services that use the key on the account's behalf
-    extra_statements: tuple[dict, ...] = ()
+    extra_statements: tuple[dict[str, Any], ...] = ()
 
 
 def kms_key(scope: Construct, ctx: StackContext, spec: KeySpec) -> KmsKey:
@@ -117,15 +118,22 @@ class SecurityGroups(Construct):
         self.db = group("db", "Aurora: MySQL from the application and the rotation Lambda")
         self.rotation = group("rotation", "Rotation Lambda: to Aurora and AWS APIs")
 
-        def ingress(rid, sg, port, description, **source):
+        # An unset (None) source or destination is left out of the JSON, as if not passed.
+        def ingress(rid: str, sg: SecurityGroup, port: int, description: str, *,
+                    prefix_list_id: str | None = None,
+                    referenced_security_group_id: str | None = None) -> None:
             VpcSecurityGroupIngressRule(self, rid, security_group_id=sg.id, ip_protocol="tcp",
                                         from_port=port, to_port=port, description=description,
-                                        **source)
+                                        prefix_list_id=prefix_list_id,
+                                        referenced_security_group_id=referenced_security_group_id)
 
-        def egress(rid, sg, port, description, **dest):
+        def egress(rid: str, sg: SecurityGroup, port: int, description: str, *,
+                   referenced_security_group_id: str | None = None,
+                   cidr_ipv4: str | None = None) -> None:
             VpcSecurityGroupEgressRule(self, rid, security_group_id=sg.id, ip_protocol="tcp",
                                        from_port=port, to_port=port, description=description,
-                                       **dest)
+                                       referenced_security_group_id=referenced_security_group_id,
+                                       cidr_ipv4=cidr_ipv4)
 
         # One prefix-list reference counts as its ~55 entries against the 60-rule quota,
         # so CloudFront can reach 443 only; port 80 on the ALB merely redirects anyway.

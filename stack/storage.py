@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from constructs import Construct
 from cdktf import AssetType, TerraformAsset
@@ -49,13 +50,13 @@ ELB_ACCOUNT_US_EAST_1 = "127311923021"
 EVERYONE = {"AWS": "*"}
 
 
-def tls_only_statement(bucket_arn: str) -> dict:
+def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
     return {"Sid": "DenyPlaintext", "Effect": "Deny", "Principal": EVERYONE, "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
 
 
-def deny_old_tls_statement(bucket_arn: str) -> dict:
+def deny_old_tls_statement(bucket_arn: str) -> dict[str, Any]:
     return {"Sid": "DenyTlsBelow12", "Effect": "Deny", "Principal": EVERYONE, "Action": "s3:*",
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}

@@ -21,6 +21,7 @@ import re
 import tarfile
 import tokenize
 from dataclasses import dataclass
+from typing import Any, cast
 
 from stack.context import APP_PORT
 
@@ -98,18 +99,20 @@ def _xz(data: bytes) -> bytes:
 def _strip_python(content: bytes) -> bytes:
     tokens = [t for t in tokenize.tokenize(io.BytesIO(content).readline)
               if t.type != tokenize.COMMENT]
-    return _blank_docstrings(_rstrip_lines(tokenize.untokenize(tokens)))
+    # tokenize() opened with an ENCODING token, so untokenize() gives bytes back.
+    return _blank_docstrings(_rstrip_lines(cast(bytes, tokenize.untokenize(tokens))))
 
 
 def _blank_docstrings(content: bytes) -> bytes:
     """Each docstring becomes an empty one spanning the same lines."""
     lines = content.decode("utf-8").split("\n")
-    spans = []
+    spans: list[tuple[int, int, int, int]] = []
     for node in ast.walk(ast.parse(content)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             first = node.body[0] if node.body else None
             if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                    and isinstance(first.value.value, str)):
+                    and isinstance(first.value.value, str)
+                    and first.end_lineno is not None and first.end_col_offset is not None):
                 spans.append((first.lineno, first.col_offset, first.end_lineno,
                               first.end_col_offset))
     for start, col, end, end_col in sorted(spans, reverse=True):
@@ -151,9 +154,9 @@ def app_env(settings: UserDataSettings) -> dict[str, str]:
     }
 
 
-def agent_config(settings: UserDataSettings) -> dict:
+def agent_config(settings: UserDataSettings) -> dict[str, Any]:
     """CloudWatch agent: ship the app's JSON log and the user-data log, accept EMF."""
-    def stream(path: str, name: str) -> dict:
+    def stream(path: str, name: str) -> dict[str, str]:
         return {"file_path": path, "log_group_name": settings.app_log_group,
                 "log_stream_name": "{instance_id}/" + name, "timezone": "UTC"}
     return {

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 class ConfigError(ValueError):
@@ -30,7 +30,7 @@ class Settings:
     cache_seconds: float = 2.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         missing = [k for k in ("APP_ENVIRONMENT", "AWS_REGION", "DB_SECRET_ARN", "DB_HOST",
                                "DB_PORT", "DB_CA_BUNDLE") if not env.get(k)]

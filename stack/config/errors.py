@@ -10,7 +10,8 @@ import difflib
 import types
 import typing
 import functools
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -47,7 +48,9 @@ def broken(rule: str, *, setting: str | None = None, show_value: bool = True,
 def raises_config_error(cls: _Cls) -> _Cls:
     """Construction from Python raises ConfigError (a ValueError naming every problem)
     instead of pydantic's ValidationError; dataclasses.replace goes through here too."""
-    validated_init: Callable[..., None] = getattr(cls, "__init__")
+    # mypy sees ``cls`` as an instance of ``type``; it is the class itself, whose own
+    # __init__ (pydantic's validating one) is wrapped and replaced.
+    validated_init: Callable[..., None] = cls.__init__  # type: ignore[misc]
 
     @functools.wraps(validated_init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -57,7 +60,7 @@ def raises_config_error(cls: _Cls) -> _Cls:
             problems = problems_of(exc, cls, _SECTION_PATHS.get(cls, ()))
             raise ConfigError.listing(problems) from None
 
-    setattr(cls, "__init__", __init__)
+    cls.__init__ = __init__  # type: ignore[misc]
     return cls
 
 

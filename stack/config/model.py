@@ -13,7 +13,8 @@ Sources, in increasing precedence: the defaults below, a JSON file named by
 from __future__ import annotations
 
 import re
-from typing import Annotated, Callable
+from typing import Annotated
+from collections.abc import Callable
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass

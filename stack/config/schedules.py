@@ -27,7 +27,7 @@ def cron_problem(expr: str) -> str | None:
     if len(fields) != len(CRON_FIELDS) or not all(fields):
         return (f"needs {len(CRON_FIELDS)} cron fields separated by single spaces, got "
                 f"{len([f for f in fields if f])}: {_CRON_HINT}")
-    for text, (name, low, high, names) in zip(fields, CRON_FIELDS):
+    for text, (name, low, high, names) in zip(fields, CRON_FIELDS, strict=True):
         for item in text.split(","):
             problem = _cron_item_problem(item, low, high, names)
             if problem:

@@ -54,10 +54,10 @@ def use_lean_provider_package() -> str:
         return "lean" if getattr(current, "__lean__", False) else "full"
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError(f"{PACKAGE} is not installed: run bin/setup (requirements.txt pins it)")
+        raise ImportError(f"{PACKAGE} is not installed: run bin/setup (pyproject.toml pins it)")
     module = importlib.util.module_from_spec(spec)   # not executed: that is the point
     module.__path__ = list(spec.submodule_search_locations)
-    module.__getattr__ = _lazy_submodule
-    module.__lean__ = True
+    # Module globals, as a module-level `def __getattr__` (PEP 562) and a constant would be.
+    module.__dict__.update(__getattr__=_lazy_submodule, __lean__=True)
     sys.modules[PACKAGE] = module
     return "lean"

@@ -4,7 +4,7 @@ A synth costs ~7 s (23 s with the package's full import), most of it importing b
 With nothing changed, the same inputs give the same JSON, so a second run copies the
 earlier output.
 The key hashes: the configuration, every source file under stack/, lambda/, app/ and
-harness/ (the plugin), requirements.txt (the pins), cdktf.json, and the Python version.
+harness/ (the plugin), pyproject.toml (the pins), cdktf.json, and the Python version.
 Any change to one of them is a new key; old entries are pruned.
 """
 from __future__ import annotations
@@ -15,11 +15,12 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 KEYED_DIRS = ("stack", "lambda", "app", "harness")
-KEYED_FILES = ("requirements.txt", "cdktf.json")
+KEYED_FILES = ("pyproject.toml", "cdktf.json")
 SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 KEEP_ENTRIES = 8
 # The cache directory also holds the validate markers, the checkov reports and the test

@@ -23,6 +23,9 @@ LAMBDA_BUILD = PROJECT_ROOT / "lambda" / "build.py"
 @lru_cache(maxsize=1)
 def lambda_builder() -> ModuleType:
     spec = importlib.util.spec_from_file_location("rotation_lambda_build", LAMBDA_BUILD)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{LAMBDA_BUILD} cannot be loaded as a Python module; restore it "
+                          "from the repository")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -38,4 +41,4 @@ def build_dir() -> Path:
 
 def build_package() -> Path:
     """Build the package (replacing an earlier build of this process) and return its folder."""
-    return lambda_builder().build(build_dir())
+    return Path(lambda_builder().build(build_dir()))

@@ -10,8 +10,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from stack.config import StackConfig, config_to_mapping
 from stack.naming import STACK_NAME
@@ -56,7 +56,7 @@ def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
     pending = []
     for cfg, outdir in jobs:
         outdir = Path(outdir).resolve()
-        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg), sources) if cache else None
+        key = cache_key(PROJECT_ROOT, config_to_mapping(cfg), sources) if cache else ""
         if not (cache and cache.restore(key, outdir)):
             pending.append((cfg, outdir, key))
     if pending:

@@ -102,7 +102,7 @@ def tcp_forwarder(listen_host: str, target_port: int):
         while not stop.is_set():
             try:
                 client, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             upstream = socket.create_connection(("127.0.0.1", target_port), timeout=5)
             for a, b in ((client, upstream), (upstream, client)):
@@ -273,11 +273,11 @@ def test_healthy_database_answers_200_and_a_burst_shares_one_connection_per_work
     assert failures and set(failures) == {0}
 
     lines = app.raw_lines()
-    requests_logged = [json.loads(l) for l in lines if json.loads(l)["event"] == "request"]
+    requests_logged = [json.loads(line) for line in lines if json.loads(line)["event"] == "request"]
     assert len(requests_logged) == 202 and {r["status"] for r in requests_logged} == {200}
     for pattern in (contract.HTTP_5XX_PATTERN, contract.EXCEPTION_PATTERN,
                     contract.DB_FAILURE_PATTERN):
-        assert not [l for l in lines if contract.matches(pattern, l)], pattern
+        assert not [line for line in lines if contract.matches(pattern, line)], pattern
     app.assert_never_shows(account["password"])
 
 
@@ -300,10 +300,10 @@ def test_stopped_database_answers_503_within_the_target_group_timeout(
     assert app.get().status_code == 200, "the app did not recover after the database came back"
 
     lines = app.raw_lines()
-    db_failures = [l for l in lines if contract.matches(contract.DB_FAILURE_PATTERN, l)]
-    http_5xx = [l for l in lines if contract.matches(contract.HTTP_5XX_PATTERN, l)]
+    db_failures = [line for line in lines if contract.matches(contract.DB_FAILURE_PATTERN, line)]
+    http_5xx = [line for line in lines if contract.matches(contract.HTTP_5XX_PATTERN, line)]
     assert len(db_failures) == 1 and len(http_5xx) == 1
-    assert not [l for l in lines if contract.matches(contract.EXCEPTION_PATTERN, l)]
+    assert not [line for line in lines if contract.matches(contract.EXCEPTION_PATTERN, line)]
     app.assert_never_shows(account["password"])
 
 
@@ -344,7 +344,7 @@ def test_server_certificate_from_another_ca_answers_503(mariadb, account, start_
     resp = app.get()
     assert resp.status_code == 503
     assert resp.json()["reason"] == "db_tls_verification_failed"
-    assert "certificate" in " ".join(l.get("detail", "") for l in app.log_lines())
+    assert "certificate" in " ".join(line.get("detail", "") for line in app.log_lines())
     app.assert_never_shows(account["password"])
 
 
@@ -357,7 +357,7 @@ def test_server_certificate_for_another_host_name_answers_503(mariadb, account, 
         resp = app.get()
     assert resp.status_code == 503
     assert resp.json()["reason"] == "db_tls_verification_failed"
-    assert "mismatch" in " ".join(l.get("detail", "") for l in app.log_lines()).lower()
+    assert "mismatch" in " ".join(line.get("detail", "") for line in app.log_lines()).lower()
     app.assert_never_shows(account["password"])
 
 
@@ -390,7 +390,7 @@ def test_rotated_password_answers_200_again_without_a_restart(mariadb, sm, accou
     resp = app.get()
     assert resp.status_code == 200, resp.text
     assert app.proc.pid == pid and app.proc.poll() is None
-    assert "credentials_refreshed" in [l["event"] for l in app.log_lines()]
+    assert "credentials_refreshed" in [line["event"] for line in app.log_lines()]
     app.assert_never_shows(account["password"], new_password)
 
 
@@ -411,7 +411,7 @@ def test_mid_rotation_the_pending_password_keeps_the_target_healthy(
     time.sleep(CACHE_S)
     resp = app.get()
     assert resp.status_code == 200, resp.text
-    assert "credentials_refreshed" in [l["event"] for l in app.log_lines()]
+    assert "credentials_refreshed" in [line["event"] for line in app.log_lines()]
     app.assert_never_shows(account["password"], new_password)
 
 
@@ -421,7 +421,7 @@ def test_unreadable_secret_answers_503(mariadb, sm, account, start_app):
     resp = app.get()
     assert resp.status_code == 503
     assert resp.json()["reason"] == "secret_unreadable"
-    detail = " ".join(l.get("detail", "") for l in app.log_lines())
+    detail = " ".join(line.get("detail", "") for line in app.log_lines())
     assert "ResourceNotFoundException" in detail
     app.assert_never_shows(account["password"])
 

@@ -67,7 +67,7 @@ def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJso
     paths = synthesize_many([(cfg, root / name) for name, cfg in configs.items()], cache=cache,
                             before_synth=lambda pending: background_checks.get_ready(
                                 needed, sandbox_is_new=any(cfg is SANDBOX for cfg in pending)))
-    docs = {name: TfJson(path) for name, path in zip(configs, paths)}
+    docs = {name: TfJson(path) for name, path in zip(configs, paths, strict=True)}
     background_checks.start(needed, docs)
     return docs
 

@@ -20,7 +20,7 @@ def test_target_group_checks_health_expecting_200(prod):
 
 @pytest.mark.control("1.4.2", "4.2.1")
 def test_https_listener_tls12_plus_default_403_and_header_gated_forward(prod):
-    https = next(l for l in prod.list("aws_lb_listener") if l["port"] == 443)
+    https = next(listener for listener in prod.list("aws_lb_listener") if listener["port"] == 443)
     assert https["protocol"] == "HTTPS" and https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     (action,) = https["default_action"]
     assert action["type"] == "fixed-response" and action["fixed_response"]["status_code"] == "403"
@@ -34,7 +34,7 @@ def test_https_listener_tls12_plus_default_403_and_header_gated_forward(prod):
 
 @pytest.mark.control("4.2.1")
 def test_http_listener_only_redirects_to_https(prod):
-    http = next(l for l in prod.list("aws_lb_listener") if l["port"] == 80)
+    http = next(listener for listener in prod.list("aws_lb_listener") if listener["port"] == 80)
     (action,) = http["default_action"]
     assert action["type"] == "redirect"
     assert action["redirect"]["protocol"] == "HTTPS" and action["redirect"]["status_code"] == "HTTP_301"
@@ -42,6 +42,9 @@ def test_http_listener_only_redirects_to_https(prod):
 
 @pytest.mark.control("4.2.1")
 def test_certificate_comes_from_the_configured_mode(prod, imported):
-    https = lambda doc: next(l for l in doc.list("aws_lb_listener") if l["port"] == 443)
+    def https(doc):
+        return next(listener for listener in doc.list("aws_lb_listener")
+                    if listener["port"] == 443)
+
     assert "aws_acm_certificate_validation" in https(prod)["certificate_arn"]
     assert https(imported)["certificate_arn"].startswith("arn:aws:acm:us-east-1:111122223333:")

@@ -23,4 +23,4 @@ def test_sandbox_clients_talk_to_the_sandbox_with_motos_credentials():
 
 def test_a_typo_is_an_error_not_a_client_for_an_unused_service():
     with pytest.raises(AttributeError, match="no client 'ec3'"):
-        clients_for("us-east-1", SANDBOX).ec3
+        _ = clients_for("us-east-1", SANDBOX).ec3

@@ -111,9 +111,9 @@ def test_a_failed_db_check_and_its_503_match_their_filters_and_nothing_else(ca_f
         assert _call(_app(sm, stream, ca_file, arn), "/health") == 503
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
-    assert [contract.matches(contract.DB_FAILURE_PATTERN, l) for l in lines] == [True, False]
-    assert [contract.matches(contract.HTTP_5XX_PATTERN, l) for l in lines] == [False, True]
-    assert not any(contract.matches(contract.EXCEPTION_PATTERN, l) for l in lines)
+    assert [contract.matches(contract.DB_FAILURE_PATTERN, line) for line in lines] == [True, False]
+    assert [contract.matches(contract.HTTP_5XX_PATTERN, line) for line in lines] == [False, True]
+    assert not any(contract.matches(contract.EXCEPTION_PATTERN, line) for line in lines)
     # The CA file here is empty: a broken bundle is a 503 with a reason, not a crash.
     assert json.loads(lines[1])["reason"] == "db_ca_bundle_unusable"
     assert "p4ss-w0rd-not-logged" not in stream.getvalue()
@@ -124,9 +124,9 @@ def test_an_unhandled_exception_matches_the_exception_and_5xx_filters(ca_file):
     app = _app(_ExplodingSecrets(), stream, ca_file)
     assert _call(app, "/health") == 500
     lines = stream.getvalue().splitlines()
-    errors = [l for l in lines if contract.matches(contract.EXCEPTION_PATTERN, l)]
+    errors = [line for line in lines if contract.matches(contract.EXCEPTION_PATTERN, line)]
     assert len(errors) == 1 and json.loads(errors[0])["event"] == "unhandled_exception"
-    assert len([l for l in lines if contract.matches(contract.HTTP_5XX_PATTERN, l)]) == 1
+    assert len([line for line in lines if contract.matches(contract.HTTP_5XX_PATTERN, line)]) == 1
 
 
 def test_ordinary_requests_match_no_alarm_filter(ca_file):

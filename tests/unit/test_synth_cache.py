@@ -55,7 +55,7 @@ def test_unchanged_inputs_give_the_same_key(tree):
 
 @pytest.mark.parametrize("changed", [
     "stack/cdn.py", "stack/config/model.py", "lambda/build.py", "lambda/rotation/handler.py",
-    "app/requirements-instance.txt", "harness/plugin.py", "requirements.txt", "cdktf.json"])
+    "app/requirements-instance.txt", "harness/plugin.py", "pyproject.toml", "cdktf.json"])
 def test_a_change_to_any_input_is_a_miss(tree, changed):
     before = cache_key(tree, CONFIG)
     path = tree / changed

@@ -174,9 +174,10 @@ def test_shipped_modules_are_the_repository_modules_line_for_line():
             assert ast.dump(_without_docstrings(got)) == ast.dump(
                 _without_docstrings(original)), name
         else:
-            kept = [l for l in original.splitlines() if not l.lstrip().startswith(b"#")
-                    or l.startswith(b"#!")]
-            assert [l for l in got.splitlines() if l] == [l for l in kept if l], name
+            kept = [line for line in original.splitlines() if not line.lstrip().startswith(b"#")
+                    or line.startswith(b"#!")]
+            assert [line for line in got.splitlines() if line] == [line for line in kept if line], \
+                name
 
 
 def _without_docstrings(source: bytes) -> ast.AST:
@@ -192,8 +193,8 @@ def _without_docstrings(source: bytes) -> ast.AST:
 
 
 def test_instance_dependencies_are_hash_pinned_and_are_what_the_tests_run():
-    lines = [l for l in (APP_ROOT / "requirements-instance.txt").read_text().splitlines()
-             if l and not l.startswith("#")]
+    lines = [line for line in (APP_ROOT / "requirements-instance.txt").read_text().splitlines()
+             if line and not line.startswith("#")]
     pins = {}
     for line in lines:
         m = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+) --hash=sha256:[0-9a-f]{64}", line)
@@ -231,7 +232,7 @@ def test_runs_to_completion_and_installs_the_payload(installed):
         if name.startswith("platform_app/") or name == "requirements-instance.txt":
             assert (current / name).read_bytes() == content, name
     assert (current / "lib/gunicorn").is_dir()
-    env = dict(l.split("=", 1) for l in (root / "etc/platform-app/app.env").read_text()
+    env = dict(line.split("=", 1) for line in (root / "etc/platform-app/app.env").read_text()
                .splitlines())
     assert env == app_env(SETTINGS)
     assert (root / "etc/platform-app/instance.env").read_text() == (
