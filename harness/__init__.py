@@ -1,4 +1,4 @@
-"""The deploy-prove-destroy pytest plugin for the platform stack (see README, "Test harness plugin").
+"""The deploy-prove-destroy pytest plugin for the platform stack (reference: docs/harness.md).
 
 One module per job:
 
@@ -17,7 +17,8 @@ One module per job:
   certs        the sandbox ALB's self-signed certificate, imported into ACM
   aws_clients  boto3 clients bound to a target (sandbox endpoint or AWS)
   progress     progress lines and step timings
-  leftovers    after a destroy, what still carries the suffix
   suffix_match whether a name, tag value or ARN carries a suffix as a whole token
-  sweep        ``python -m harness.sweep``: find and delete what a crashed run left
+  sweep/       the one inventory of what a run can leave (one module per service group: its
+               finder and its deleters), the post-destroy leftover check as a filter over it,
+               and ``python -m harness.sweep`` to list or delete what a crashed run left
 """
