@@ -200,6 +200,23 @@ def test_rotation_check_fails_when_health_breaks_after_the_rotation(rotation):
             _rotate(sm, logs, arn, edge.url)
 
 
+def test_log_search_reads_past_empty_pages(stubbed):
+    logs, stub = stubbed("logs")
+    version = str(uuid.uuid4())
+    asked = {"logGroupName": LOG_GROUP, "filterPattern": f'"{version}"'}
+    line = json.dumps({"event": "step_finished", "step": "testSecret", "token": version})
+    stub.add_response("filter_log_events", {"events": [], "nextToken": "page-2"}, asked)
+    stub.add_response("filter_log_events", {"events": [], "nextToken": "page-3"},
+                      {**asked, "nextToken": "page-2"})
+    stub.add_response("filter_log_events", {"events": [{"message": line}]},
+                      {**asked, "nextToken": "page-3"})
+    assert live_checks.step_logged(logs, LOG_GROUP, version)
+    stub.assert_no_pending_responses()
+    stub.add_response("filter_log_events", {"events": [
+        {"message": line.replace("testSecret", "createSecret")}]}, asked)
+    assert not live_checks.step_logged(logs, LOG_GROUP, version)
+
+
 # ------------------------------------------------------------------ IMDSv2 on the instances
 
 ASG = "platform-standin-asg"

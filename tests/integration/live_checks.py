@@ -112,6 +112,15 @@ def _current(sm: Any, secret_arn: str) -> str | None:
                         "AWSCURRENT")
 
 
+def step_logged(logs: Any, log_group: str, version: str, step: str = TEST_STEP) -> bool:
+    """Whether the rotation Lambda logged ``step`` for ``version``. FilterLogEvents may answer
+    a page with no events and a nextToken while more remain (AWS documents this), so the
+    search reads every page until a line matches."""
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=log_group, filterPattern=f'"{version}"')
+    return any(step in e["message"] for page in pages for e in page["events"])
+
+
 @dataclass(frozen=True)
 class RotationVerdict:
     before: str | None
@@ -134,10 +143,7 @@ def check_rotation(sm: Any, logs: Any, *, secret_arn: str, log_group: str, healt
     after = _current(sm, secret_arn)
     assert after is not None, "AWSCURRENT is on no version after the rotation"
     seconds = time.monotonic() - started
-    events = logs.filter_log_events(logGroupName=log_group,
-                                    filterPattern=f'"{after}"')["events"]
-    assert any(TEST_STEP in e["message"] for e in events), \
-        "no testSecret log for the new version"
+    assert step_logged(logs, log_group, after), "no testSecret log for the new version"
     for _ in range(health_checks):
         get_health_200(health_url, timeout=health_timeout, excerpt=300)
         time.sleep(health_interval_s)
