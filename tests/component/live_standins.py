@@ -1,16 +1,17 @@
 """Loopback stand-ins for what the live tests meet on AWS, each behaving as AWS documents it.
 
-- ``EdgeStandIn``: CloudFront in front of the instance app. /health is answered by the app's
+- ``edge_standin``: CloudFront in front of the instance app. /health is answered by the app's
   own WSGI code (app/platform_app/web.py) with a verdict the test sets, plus CloudFront's
   response headers; optionally a WAF rate-based rule in front (per client IP, a count over
   the evaluation window, 403 once past the limit, after a detection lag, as WAF documents:
   blocking is not instantaneous).
-- ``OriginStandIn``: the ALB reached directly, not through CloudFront. ``listener-403``: the
-  listener answers 403 unless the request carries the origin header CloudFront adds;
+- ``origin_standin``: the ALB reached directly over HTTPS, not through CloudFront, its
+  certificate naming another host. ``listener-403``: the listener answers 403 unless the
+  request carries the origin header CloudFront adds;
   ``reset``: the connection is reset; ``silent``: the connection is accepted and never answered
   (a security group drops packets: the client times out); ``open`` (the broken one) serves
   anyone.
-- ``ImdsStandIn``: the instance metadata service (IMDSv2 documented behaviour: PUT
+- ``imds_standin``: the instance metadata service (IMDSv2 documented behaviour: PUT
   /latest/api/token with a TTL header gives a token; a GET without a valid token is 401 when
   HttpTokens=required, 200 when optional).
 - ``RotationService``: Secrets Manager's RotateSecret and the rotation Lambda, on a moto
@@ -27,7 +28,9 @@ import json
 import logging
 import secrets
 import socket
+import ssl
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -43,6 +46,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from botocore.awsrequest import AWSResponse
 
+from harness.certs import self_signed
 from stack.context import ORIGIN_HEADER
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
@@ -190,22 +194,42 @@ class HttpStandIn:
         return self.budget.served
 
 
+def _tls_context(common_name: str) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for ``common_name``; the key
+    file exists only while it is loaded."""
+    cert_pem, key_pem = self_signed(common_name, days=1)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert.write_bytes(cert_pem)
+        key.write_bytes(key_pem)
+        context.load_cert_chain(cert, key)
+    return context
+
+
 @contextmanager
 def edge_standin(*, reason: str = "ok", rate: RateRule | None = None, latency_s: float = 0.0,
-                 origin_secret: str | None = None, cloudfront: bool = True
-                 ) -> Iterator[HttpStandIn]:
+                 origin_secret: str | None = None, cloudfront: bool = True,
+                 tls_name: str | None = None) -> Iterator[HttpStandIn]:
+    """With ``tls_name``: HTTPS with a self-signed certificate for that name (not for the
+    address the client uses, as the ALB's certificate does not name its DNS name)."""
     health, budget = FixedHealth(reason), _Budget(MAX_REQUESTS)
     app = edge(instance_app(health), budget, rate=rate, latency_s=latency_s,
                origin_secret=origin_secret, cloudfront=cloudfront)
     server = make_server(LOOPBACK, 0, app, server_class=_ThreadingWSGIServer,
                          handler_class=_QuietWSGIHandler)
+    scheme = "http"
+    if tls_name:
+        server.socket = _tls_context(tls_name).wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     with _serving(server):
-        yield HttpStandIn(f"http://{LOOPBACK}:{server.server_port}/health", health, budget)
+        yield HttpStandIn(f"{scheme}://{LOOPBACK}:{server.server_port}/health", health, budget)
 
 
 # ------------------------------------------------------------------ the origin reached directly
 
 OriginMode = Literal["listener-403", "reset", "silent", "open"]
+ORIGIN_CERT_NAME = "origin-standin.sandbox.internal"
 
 
 @contextmanager
@@ -213,7 +237,8 @@ def origin_standin(mode: OriginMode) -> Iterator[str]:
     """The ALB's address for a client that is not CloudFront; yields the /health URL."""
     if mode in ("listener-403", "open"):
         secret = secrets.token_urlsafe(16) if mode == "listener-403" else None
-        with edge_standin(origin_secret=secret, cloudfront=False) as standin:
+        with edge_standin(origin_secret=secret, cloudfront=False, tls_name=ORIGIN_CERT_NAME
+                          ) as standin:
             yield standin.url
         return
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -239,7 +264,7 @@ def origin_standin(mode: OriginMode) -> Iterator[str]:
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://{LOOPBACK}:{listener.getsockname()[1]}/health"
+        yield f"https://{LOOPBACK}:{listener.getsockname()[1]}/health"
     finally:
         stop.set()
         thread.join(timeout=5)
