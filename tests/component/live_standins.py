@@ -249,11 +249,13 @@ def origin_standin(mode: OriginMode) -> Iterator[str]:
     ends = time.monotonic() + LIFETIME_S
 
     def accept() -> None:
-        while not stop.is_set() and time.monotonic() < ends:
+        accepted = 0
+        while not stop.is_set() and time.monotonic() < ends and accepted < MAX_REQUESTS:
             try:
                 conn, _ = listener.accept()
             except TimeoutError:
                 continue
+            accepted += 1
             if mode == "reset":
                 # Linger 0: close() sends RST, as a middlebox resetting the connection does.
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
