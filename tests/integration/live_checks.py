@@ -1,7 +1,8 @@
 """The live-only tests' request loops, time bounds and verdicts, as plain functions.
 
 The live tests (``@pytest.mark.live``, run only against AWS) call these with the deployed
-stack's URLs and clients and the bounds their docstrings state. tests/component/
+stack's URLs and clients and the bounds their docstrings state; the bounds are declared there
+only (no defaults here). tests/component/
 test_live_checks.py runs the same functions against loopback stand-ins that behave as AWS
 documents, with scaled bounds, once passing and once failing: the first night on AWS is then
 not the first run of this code. Each function returns a typed verdict or raises AssertionError
@@ -55,7 +56,7 @@ class HealthAnswer:
     body: str
 
 
-def get_health_200(url: str, *, timeout: float = 30, excerpt: int = 500) -> HealthAnswer:
+def get_health_200(url: str, *, timeout: float, excerpt: int = 500) -> HealthAnswer:
     """One GET of /health that must answer 200; the failure shows the body's first
     ``excerpt`` characters (the app's reason code, or CloudFront's error page)."""
     response = requests.get(url, timeout=timeout)
@@ -69,7 +70,7 @@ class DirectRefusal:
     detail: str
 
 
-def check_direct_request_refused(url: str, *, timeout: float = 10) -> DirectRefusal:
+def check_direct_request_refused(url: str, *, timeout: float) -> DirectRefusal:
     """A request straight to the origin must be dropped (nothing answers) or answered 403.
     A refused or reset connection counts as dropped, as a security group's silence does
     (a TLS failure would too: requests' SSLError is a ConnectionError, hence verify=False)."""
@@ -91,8 +92,8 @@ class BurstVerdict:
     seconds: float
 
 
-def check_burst_blocked(url: str, *, limit: int, deadline_s: float = 360,
-                        request_timeout: float = 10) -> BurstVerdict:
+def check_burst_blocked(url: str, *, limit: int, deadline_s: float,
+                        request_timeout: float) -> BurstVerdict:
     """One client sends up to 3x ``limit`` requests; the first 403 must come after more than
     half the limit and within ``deadline_s``."""
     started = time.monotonic()
@@ -136,13 +137,13 @@ class RotationVerdict:
 
 
 def check_rotation(sm: Any, logs: Any, *, secret_arn: str, log_group: str, health_url: str,
-                   deadline_s: float = 300, poll_s: float = 10, health_checks: int = 3,
-                   health_interval_s: float = 10, health_timeout: float = 30) -> RotationVerdict:
+                   deadline_s: float, poll_s: float, health_checks: int,
+                   health_interval_s: float, health_timeout: float) -> RotationVerdict:
     """rotate_secret, then: AWSCURRENT moves within ``deadline_s``; the rotation Lambda logged
     its testSecret step for the new version; /health answers 200 ``health_checks`` times."""
-    started = time.monotonic()
     before = _current(sm, secret_arn)
     sm.rotate_secret(SecretId=secret_arn, RotateImmediately=True)
+    started = time.monotonic()
     deadline = started + deadline_s
     while _current(sm, secret_arn) == before:
         assert time.monotonic() < deadline, f"AWSCURRENT did not change within {span(deadline_s)}"
@@ -185,7 +186,7 @@ class ImdsVerdict:
 
 
 def check_imdsv1_refused_on_instance(autoscaling: Any, ssm: Any, asg_name: str, *,
-                                     deadline_s: float = 180, poll_s: float = 5,
+                                     deadline_s: float, poll_s: float,
                                      script: list[str] | None = None) -> ImdsVerdict:
     """Through SSM Run Command on one InService instance: IMDSv1 gets 401, IMDSv2 with a
     token gets 200. The bound holds while the invocation is not yet visible too (SSM
