@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration import live_checks
+
 pytestmark = pytest.mark.integration
 
 
@@ -42,11 +44,7 @@ def test_two_instances_in_two_zones_not_public(stack, cluster, clients):
 @pytest.mark.live(reason="moto reads PerformanceInsightsEnabled back as null")
 def test_performance_insights_on_every_instance(cluster, clients):
     """Performance Insights is enabled on each instance, encrypted with a KMS key."""
-    for member in cluster["DBClusterMembers"]:
-        inst = clients.rds.describe_db_instances(
-            DBInstanceIdentifier=member["DBInstanceIdentifier"])["DBInstances"][0]
-        assert inst["PerformanceInsightsEnabled"] is True
-        assert inst.get("PerformanceInsightsKMSKeyId")
+    live_checks.check_performance_insights(clients.rds, cluster)
 
 
 @pytest.mark.control("2.2.6", "8.3.2")

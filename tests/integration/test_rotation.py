@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pymysql
 import pytest
-import requests
+
+from tests.integration import live_checks
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +42,7 @@ def _stages(clients, arn):
     return clients.secretsmanager.describe_secret(SecretId=arn)["VersionIdsToStages"]
 
 
-def _version_with(stages, stage):
-    return next((v for v, s in stages.items() if stage in s), None)
+_version_with = live_checks.version_with
 
 
 @pytest.fixture
@@ -138,18 +137,8 @@ def test_rotate_secret_live(stack, clients):
     """rotate_secret through the deployed Lambda: AWSCURRENT moves to a new version within
     5 minutes, the Lambda's testSecret step (verified TLS login with the new password)
     succeeded, and /health through CloudFront stays 200 afterwards."""
-    sm = clients.secretsmanager
-    before = _version_with(_stages(clients, stack.outputs.db_secret_arn), "AWSCURRENT")
-    sm.rotate_secret(SecretId=stack.outputs.db_secret_arn, RotateImmediately=True)
-    deadline = time.monotonic() + 300
-    while _version_with(_stages(clients, stack.outputs.db_secret_arn), "AWSCURRENT") == before:
-        assert time.monotonic() < deadline, "AWSCURRENT did not change within 5 minutes"
-        time.sleep(10)
-    after = _version_with(_stages(clients, stack.outputs.db_secret_arn), "AWSCURRENT")
-    events = clients.logs.filter_log_events(
-        logGroupName=stack.outputs.rotation_log_group_name, filterPattern=f'"{after}"')["events"]
-    assert any("testSecret" in e["message"] for e in events), "no testSecret log for the new version"
-    for _ in range(3):
-        response = requests.get(f"https://{stack.outputs.cloudfront_domain_name}/health", timeout=30)
-        assert response.status_code == 200, response.text[:300]
-        time.sleep(10)
+    live_checks.check_rotation(
+        clients.secretsmanager, clients.logs, secret_arn=stack.outputs.db_secret_arn,
+        log_group=stack.outputs.rotation_log_group_name,
+        health_url=f"https://{stack.outputs.cloudfront_domain_name}/health",
+        deadline_s=300, poll_s=10, health_checks=3, health_interval_s=10, health_timeout=30)
