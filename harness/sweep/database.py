@@ -1,7 +1,11 @@
-"""Database: Aurora clusters and their instances, DB subnet groups, parameter groups.
+"""Database: Aurora clusters and their instances, cluster snapshots, DB subnet groups,
+parameter groups.
 
 An instance whose own name does not carry the suffix still goes with a matched cluster
-("member"). AWS's own ``default.*`` parameter groups are never the run's.
+("member"). AWS's own ``default.*`` parameter groups are never the run's. A cluster's
+automated snapshots are AWS's: they go with the cluster (Aurora deletes them when the cluster
+is deleted) and are never leftovers; moto keeps them after the cluster, with its tags. A
+manual snapshot carrying the suffix (a final snapshot) is one: it holds the data.
 """
 from __future__ import annotations
 
@@ -35,6 +39,16 @@ def find_database(s: Sweep, out: list[Found]) -> None:
             if why:
                 out.append(Found("rds instance", i["DBInstanceIdentifier"],
                                  i["DBInstanceIdentifier"], why, arn=arn))
+    with s.listing("rds cluster snapshots"):
+        for snap in pages(rds, "describe_db_cluster_snapshots", "DBClusterSnapshots"):
+            arn = snap.get("DBClusterSnapshotArn", "")
+            name = snap["DBClusterSnapshotIdentifier"]
+            if snap.get("SnapshotType") == "automated":
+                s.gone.add(arn)
+                continue
+            why = s.hit(name, snap.get("DBClusterIdentifier"), tags=snap.get("TagList"), arn=arn)
+            if why:
+                out.append(Found("rds cluster snapshot", name, name, why, arn=arn))
     with s.listing("rds subnet groups"):
         for g in pages(rds, "describe_db_subnet_groups", "DBSubnetGroups"):
             arn = g.get("DBSubnetGroupArn", "")
@@ -69,6 +83,11 @@ def _del_cluster(s: Sweep, f: Found) -> None:
                                   ApplyImmediately=True)
         cluster.protected = False
     s.c.rds.delete_db_cluster(DBClusterIdentifier=f.id, SkipFinalSnapshot=True)
+
+
+@deleter("rds cluster snapshot", Stage.DATABASE, "DBClusterSnapshotNotFoundFault")
+def _del_cluster_snapshot(s: Sweep, f: Found) -> None:
+    s.c.rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=f.id)
 
 
 @deleter("rds subnet group", Stage.DATABASE, "DBSubnetGroupNotFoundFault")
