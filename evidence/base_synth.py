@@ -10,9 +10,11 @@ nothing after the first run.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,13 +51,14 @@ def _git(root: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-def resolve(root: Path, ref: str | None) -> Base:
-    """The base commit: ``ref`` if given, else the default described in the module docstring."""
+def resolve(root: Path, ref: str | None, flag: str = "--stack-base") -> Base:
+    """The base commit: ``ref`` if given, else the default described in the module docstring.
+    ``flag`` names the option that gave ``ref``, for the error."""
     if ref:
         try:
             return Base(ref, _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"))
         except BaseError:
-            raise BaseError(f"--stack-base {ref}: no such commit or tag in {root}; name a tag, "
+            raise BaseError(f"{flag} {ref}: no such commit or tag in {root}; name a tag, "
                             "branch or commit id (a shallow clone needs `git fetch --tags "
                             "--unshallow` first)") from None
     head = _git(root, "rev-parse", "HEAD")
@@ -83,9 +86,38 @@ def head_commit(root: Path) -> str:
     return head + (" + uncommitted changes" if dirty else "")
 
 
+def non_default_settings(obj: Any) -> dict[str, Any]:
+    """The settings of a config that differ from the defaults: what the base is given, so a
+    setting added since the base (with its default) never trips the base's parser."""
+    out: dict[str, Any] = {}
+    declared = getattr(type(obj), "__pydantic_fields__", {})
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        info = declared.get(f.name)
+        default = (info.get_default(call_default_factory=True) if info is not None
+                   and not info.is_required() else dataclasses.MISSING)
+        if dataclasses.is_dataclass(value) and dataclasses.is_dataclass(default):
+            nested = non_default_settings(value)
+            if nested:
+                out[f.name] = nested
+        elif value != default:
+            out[f.name] = (non_default_settings(value) if dataclasses.is_dataclass(value)
+                           else list(value) if isinstance(value, tuple) else value)
+    return out
+
+
 def synthesize_base(root: Path, base: Base, config: dict[str, Any]) -> dict[str, Any]:
     """The base's ``cdk.tf.json`` for ``config`` (a mapping of the settings that differ from
     the defaults, so a setting added since the base does not break its parser)."""
+    with tempfile.TemporaryDirectory(prefix="stack-base-json-") as tmp:
+        doc: dict[str, Any] = json.loads(
+            synthesize_base_stack(root, base, config, Path(tmp)).read_text())
+        return doc
+
+
+def synthesize_base_stack(root: Path, base: Base, config: dict[str, Any], dest: Path) -> Path:
+    """The base's whole stack folder (``cdk.tf.json`` and the assets it refers to by relative
+    paths) copied into ``dest``; returns the JSON's path. Deploying the base needs the assets."""
     cache = None if caching_off() else SynthCache(default_cache_dir(root))
     key = hashlib.sha256(json.dumps([base.commit, config, sys.version],
                                     sort_keys=True).encode()).hexdigest()[:32]
@@ -99,7 +131,8 @@ def synthesize_base(root: Path, base: Base, config: dict[str, Any]) -> dict[str,
         if len(found) != 1:
             raise BaseError(f"the base {base.ref} ({base.commit[:12]}) synthesized "
                             f"{len(found)} stacks, expected one")
-        return json.loads(found[0].read_text())
+        shutil.copytree(found[0].parent, dest, dirs_exist_ok=True)
+        return dest / found[0].name
 
 
 def _synthesize_in_worktree(root: Path, base: Base, config: dict[str, Any], tmp: Path,

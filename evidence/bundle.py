@@ -16,7 +16,8 @@ SUMMARY = "summary.md"
 CHECKOV_GATE = "checkov/gate.json"
 CHECKOV_RAW = "checkov/results_json.json"
 UPGRADE = "upgrade/change.json"
-FILES = (JUNIT, REPORT, SUMMARY, CHECKOV_GATE, CHECKOV_RAW, UPGRADE)
+UPGRADE_PLAN = "upgrade/plan.json"
+FILES = (JUNIT, REPORT, SUMMARY, CHECKOV_GATE, CHECKOV_RAW, UPGRADE, UPGRADE_PLAN)
 
 
 def write_text(out_dir: Path, rel: str, text: str, redactor: Redactor) -> Path:
@@ -42,8 +43,8 @@ def read_checkov(out_dir: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def read_upgrade(out_dir: Path) -> dict[str, Any] | None:
-    path = Path(out_dir) / UPGRADE
+def read_upgrade(out_dir: Path, rel: str = UPGRADE) -> dict[str, Any] | None:
+    path = Path(out_dir) / rel
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -95,16 +96,30 @@ def _fact(f: dict[str, Any]) -> str:
     return f"`{f['key']}` = `{json.dumps(f['value'], sort_keys=True)}`"
 
 
-def _upgrade_section(upgrade: dict[str, Any] | None) -> list[str]:
-    """The change this release makes to the last one (PCI DSS 6.5.1, 6.5.2): read first."""
-    if upgrade is None:
-        return ["## Upgrade (PCI DSS 6.5.1, 6.5.2)", "",
-                "Not checked in this run (it is `tests/unit/test_upgrade_safety.py`, marker `unit`).",
-                ""]
+def _upgrade_section(upgrade: dict[str, Any] | None,
+                     plan: dict[str, Any] | None = None) -> list[str]:
+    """The change this release makes to the last one (PCI DSS 6.5.1, 6.5.2): read first.
+    Two checks, each shown when it ran: the per-commit JSON comparison (upgrade/change.json)
+    and the deployed upgrade's plan (upgrade/plan.json)."""
+    out = ["## Upgrade (PCI DSS 6.5.1, 6.5.2)", ""]
+    if plan is not None:
+        out += _plan_lines(plan)
+    if upgrade is not None:
+        out += _change_lines(upgrade)
+    if upgrade is None and plan is None:
+        out += ["Not checked in this run (it is `tests/unit/test_upgrade_safety.py`, marker "
+                "`unit`, and `pytest -m integration --stack-upgrade-from REF`).", ""]
+    return out
+
+
+def _from_to(record: dict[str, Any]) -> str:
+    return (f"From `{_cell(record['base_ref'])}` ({record['base_commit'][:12]}) to "
+            f"{_cell(record['head_commit'])}, {record['check']}.")
+
+
+def _change_lines(upgrade: dict[str, Any]) -> list[str]:
     verdict = upgrade["stateful_verdict"]
-    out = ["## Upgrade (PCI DSS 6.5.1, 6.5.2)", "",
-           f"From `{_cell(upgrade['base_ref'])}` ({upgrade['base_commit'][:12]}) to "
-           f"{_cell(upgrade['head_commit'])}, {upgrade['check']}.", "",
+    out = [_from_to(upgrade), "",
            f"Resources that hold data ({', '.join(upgrade['stateful_types'])}): "
            + ("**every one keeps its address.**" if verdict == "kept" else
               f"**{len(upgrade['stateful_changes'])} would be replaced or destroyed:** "
@@ -119,11 +134,34 @@ def _upgrade_section(upgrade: dict[str, Any] | None) -> list[str]:
     return out + [""]
 
 
+def _plan_lines(plan: dict[str, Any]) -> list[str]:
+    """The deployed check: the base release deployed, this commit planned on its state."""
+    changes = plan["stateful_changes"]
+    out = [_from_to(plan) + " The base release was deployed and this commit planned on its "
+           "state; the plan is what terraform would do, including replacements that an "
+           "argument forces.", "",
+           f"Resources that hold data ({', '.join(plan['stateful_types'])}): "
+           + ("**the plan replaces or deletes none of them.**" if not changes else
+              f"**the plan would replace or delete {len(changes)}; it was refused, not "
+              "applied:** " + "; ".join(
+                  f"`{c['address']}` {c['action']}" + (
+                      " (forced by " + ", ".join(".".join(str(p) for p in path)
+                                                 for path in c["replace_paths"]) + ")"
+                      if c["replace_paths"] else "") for c in changes) + "."), "",
+           "| plan | resources by type |", "|---|---|"]
+    for action in ("create", "update", "replace", "delete"):
+        by_type = plan["by_type"][action]
+        out.append(f"| {action} | " + (", ".join(f"{t} {n}" for t, n in by_type.items())
+                                       or "none") + " |")
+    return out + [""]
+
+
 def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[str, Any] | None,
-               upgrade: dict[str, Any] | None = None) -> str:
+               upgrade: dict[str, Any] | None = None,
+               upgrade_plan: dict[str, Any] | None = None) -> str:
     c = st.counts(rows)
     out = [f"# PCI DSS v{meta['standard_version']} release evidence", ""]
-    out += _upgrade_section(upgrade)
+    out += _upgrade_section(upgrade, upgrade_plan)
     out += [f"Run `{meta['run_id']}`, {meta['started']} to {meta['finished']} (UTC).", "",
             "| | |", "|---|---|"]
     for label, key in (("git commit", "git_commit"), ("target", "target"), ("suffix", "suffix"),
@@ -197,6 +235,8 @@ def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[s
             f"- `{CHECKOV_GATE}`, `{CHECKOV_RAW}`: the policy gate's classification and checkov's report",
             f"- `{UPGRADE}`: what this release changes in the last one, by type, and the verdict "
             "on what holds data",
+            f"- `{UPGRADE_PLAN}`: the deployed upgrade's plan from the base release, by type and "
+            "action, and the verdict on what holds data (`--stack-upgrade-from REF`)",
             "", "Secret values are redacted (`[REDACTED]`) in every file of this bundle.", ""]
     return "\n".join(out)
 
@@ -215,8 +255,10 @@ def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
     tests = {k: _clean(v, redactor) for k, v in tests.items()}
     checkov = read_checkov(out_dir)
     upgrade = read_upgrade(out_dir)
+    upgrade_plan = read_upgrade(out_dir, UPGRADE_PLAN)
     report = {"meta": meta, "counts": st.counts(rows), "requirements": rows,
               "upgrade": upgrade or {"status": "not checked in this run"},
+              "upgrade_plan": upgrade_plan or {"status": "not checked in this run"},
               "requirement_table": st.table(rows),
               "checkov": checkov or {"status": "not run in this run"},
               "tests": [{"nodeid": r.nodeid, "outcome": r.outcome, "controls": r.controls,
@@ -224,5 +266,6 @@ def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]]
                          "facts": r.facts} for r in sorted(tests.values(), key=lambda r: r.nodeid)]}
     return {"junit": write_text(out_dir, JUNIT, junit_xml(tests, meta), redactor),
             "report": write_json(out_dir, REPORT, report, redactor),
-            "summary": write_text(out_dir, SUMMARY, summary_md(meta, rows, checkov, upgrade),
+            "summary": write_text(out_dir, SUMMARY, summary_md(meta, rows, checkov, upgrade,
+                                                                 upgrade_plan),
                                   redactor)}

@@ -23,6 +23,7 @@ from harness.record import Deployment, RecordError, Status, Target
 from harness.run_config import sandbox_config
 from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_binary,
                                terraform_env)
+from harness.upgrade import BaseSynthesizer, Upgrade, synthesize_base
 from harness.workdir import Event
 
 Synthesizer = Callable[[StackConfig, Path], Path]
@@ -30,12 +31,14 @@ Synthesizer = Callable[[StackConfig, Path], Path]
 
 class Deployer:
     def __init__(self, opts: Options, progress: Progress, synthesize: Synthesizer,
-                 run_id: str = ""):
+                 run_id: str = "", base_synthesizer: BaseSynthesizer = synthesize_base):
         self.opts = opts
         self.workdir = opts.workdir
         self.progress = progress
         self.synthesize = synthesize
         self.run_id = run_id
+        self.upgrade = (Upgrade(opts.upgrade_from, base_synthesizer, progress)
+                        if opts.upgrade_from is not None else None)
 
     # ---------------------------------------------------------------- environment
     def terraform(self, target: Target, region: str) -> Terraform:
@@ -122,17 +125,17 @@ class Deployer:
                 record = wd.save_deployment(record.with_certificate(arn))
                 cfg = sandbox_config(planned, self.opts, endpoint, arn)
             record = wd.save_deployment(record.with_config(config_to_mapping(cfg)))
-            with self.progress.step("synth"):
-                synthesized = self.synthesize(cfg, wd.synth_dir)
-            # The JSON refers to assets (Lambda zip, static files) by paths relative to
-            # itself: the whole stack folder moves together.
-            shutil.copytree(Path(synthesized).parent, wd.tf_dir, dirs_exist_ok=True)
-            if Path(synthesized).name != wd.stack_json.name:
-                shutil.copyfile(synthesized, wd.stack_json)
             mirror.write_cli_config(wd.cli_config, mirror_root)
             tf = self._terraform_for(record)
+            if self.upgrade is not None:
+                self.upgrade.deploy_base(cfg, tf, self._place)
+            with self.progress.step("synth"):
+                synthesized = self.synthesize(cfg, wd.synth_dir)
+            self._place(Path(synthesized))
             tf.init()
             tf.plan()
+            if self.upgrade is not None:
+                self.upgrade.check_plan(tf)
             tf.apply()
             stack = self._read_outputs(tf, record, cfg)
             record = wd.save_deployment(record.deployed(stack.resources))
@@ -148,6 +151,14 @@ class Deployer:
                                   "what was created is destroyed at the end of the session; "
                                   f"logs in {wd.logs_dir}") from exc
             raise
+
+    def _place(self, synthesized: Path) -> None:
+        # The JSON refers to assets (Lambda zip, static files) by paths relative to
+        # itself: the whole stack folder moves together.
+        wd = self.workdir
+        shutil.copytree(synthesized.parent, wd.tf_dir, dirs_exist_ok=True)
+        if synthesized.name != wd.stack_json.name:
+            shutil.copyfile(synthesized, wd.stack_json)
 
     def _read_outputs(self, tf: Terraform, record: Deployment, cfg: StackConfig) -> DeployedStack:
         raw = tf.output()

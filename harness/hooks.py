@@ -10,6 +10,7 @@ import pytest
 from harness.record import Status, Target
 
 if TYPE_CHECKING:
+    from evidence.base_synth import Base
     from stack.config import StackConfig
 
 # The user property an integration test's report carries: what the test proves (the first
@@ -34,6 +35,18 @@ def pytest_stack_synthesize(stack_config: StackConfig, outdir: Path) -> Path:
 
     The default synthesizes the platform (stack.synthesis.synth). The harness's own component tests
     implement it to deploy a tiny Terraform JSON config through the same machinery.
+    """
+    raise NotImplementedError  # a hookspec's body never runs
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_stack_synthesize_base(stack_config: StackConfig, outdir: Path, base: Base) -> Path:
+    """With ``--stack-upgrade-from REF``: write the base release's stack folder for
+    ``stack_config`` under ``outdir`` and return its Terraform JSON's path.
+
+    ``base`` is REF resolved (``base.ref``, ``base.commit``). The default synthesizes that
+    commit with its own code in a git worktree (harness.upgrade.synthesize_base). The
+    harness's own component tests implement it to deploy a tiny base config.
     """
     raise NotImplementedError  # a hookspec's body never runs
 

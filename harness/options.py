@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from evidence.base_synth import Base
 from harness.record import Target
 from harness.workdir import StackWorkdir
 
@@ -21,6 +22,8 @@ class Options(BaseModel):
     workdir_root: Path = Path(".stack-work")
     config_file: Path | None = None
     destroy_attempts: int = 3
+    # --stack-upgrade-from, resolved to its commit while the options were parsed.
+    upgrade_from: Base | None = None
 
     @property
     def is_sandbox(self) -> bool:

@@ -35,7 +35,8 @@ from typing import Any
 
 import pytest
 
-from harness import hooks
+from harness import hooks, upgrade
+from evidence.base_synth import Base
 from harness.deployed import DeployedStack
 from harness.deployment import Deployer
 from harness.errors import HarnessError
@@ -71,9 +72,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "(default: .stack-work under the rootdir; ini: stack_workdir)")
     g.addoption("--stack-config", metavar="FILE", help="stack config JSON (TLS settings and "
                 "allowed_account_ids for --stack-target aws; ini: stack_config; env STACK_CONFIG)")
+    g.addoption("--stack-upgrade-from", metavar="REF", help="deploy REF's stack (a tag, branch or "
+                "commit, synthesized with its own code) first, then upgrade it to this commit: "
+                "the deploy fails if the plan replaces or deletes a resource that holds data "
+                "(ini: stack_upgrade_from)")
     parser.addini("stack_target", "default --stack-target", default=Target.SANDBOX.value)
     parser.addini("stack_workdir", "default --stack-workdir", default=".stack-work")
     parser.addini("stack_config", "default --stack-config", default="")
+    parser.addini("stack_upgrade_from", "default --stack-upgrade-from", default="")
     parser.addini("stack_destroy_attempts", "terraform destroy attempts on transient errors",
                   default="3")
 
@@ -100,7 +106,8 @@ def parse_options(config: pytest.Config) -> Options:
     for flag, value in (("--stack-suffix", o.stack_suffix), ("--reuse-stack", o.reuse_stack),
                         ("--destroy-stack", o.destroy_stack),
                         ("--sandbox-endpoint", o.sandbox_endpoint),
-                        ("--stack-workdir", o.stack_workdir), ("--stack-config", o.stack_config)):
+                        ("--stack-workdir", o.stack_workdir), ("--stack-config", o.stack_config),
+                        ("--stack-upgrade-from", o.stack_upgrade_from)):
         if value is not None and not value.strip():
             raise pytest.UsageError(f"{flag} was given an empty value: pass a value or leave "
                                     "the option out")
@@ -143,11 +150,19 @@ def parse_options(config: pytest.Config) -> Options:
     if not 1 <= attempts <= 10:
         raise pytest.UsageError(f"stack_destroy_attempts={attempts}: 1..10 (each failed "
                                 "attempt waits up to 60 s)")
+    upgrade_ref = o.stack_upgrade_from or config.getini("stack_upgrade_from")
+    if upgrade_ref and o.reuse_stack:
+        raise pytest.UsageError("--stack-upgrade-from deploys its base and then upgrades it; "
+                                "--reuse-stack deploys nothing: choose one")
+    try:
+        upgrade_from = upgrade.resolve_base(upgrade_ref) if upgrade_ref else None
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
     return Options(target=Target(target), sandbox_endpoint=o.sandbox_endpoint,
                    suffix=named or o.stack_suffix or random_suffix(), keep=o.keep_stack,
                    reuse=bool(o.reuse_stack), workdir_root=workdir,
                    config_file=Path(config_file) if config_file else None,
-                   destroy_attempts=attempts)
+                   destroy_attempts=attempts, upgrade_from=upgrade_from)
 
 
 def plan_config(config: pytest.Config, opts: Options) -> StackConfig:
@@ -206,10 +221,16 @@ class Harness:
             sys.stderr.flush()
 
     def deployer(self) -> Deployer:
-        return Deployer(self.opts, self.progress(), self._synthesize, run_id=self.run_id)
+        return Deployer(self.opts, self.progress(), self._synthesize, run_id=self.run_id,
+                        base_synthesizer=self._synthesize_base)
 
     def _synthesize(self, cfg: StackConfig, outdir: Path) -> Path:
         path: Path = self.config.hook.pytest_stack_synthesize(stack_config=cfg, outdir=outdir)
+        return path
+
+    def _synthesize_base(self, cfg: StackConfig, outdir: Path, base: Base) -> Path:
+        path: Path = self.config.hook.pytest_stack_synthesize_base(stack_config=cfg,
+                                                                   outdir=outdir, base=base)
         return path
 
     def this_runs_deployment(self) -> Deployment | None:
@@ -235,6 +256,11 @@ def _harness(config: pytest.Config) -> Harness:
 def pytest_stack_synthesize(stack_config: StackConfig, outdir: Path) -> Path:
     from stack.synthesis.synth import synthesize
     return synthesize(stack_config, outdir)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_stack_synthesize_base(stack_config: StackConfig, outdir: Path, base: Base) -> Path:
+    return upgrade.synthesize_base(stack_config, outdir, base)
 
 
 def pytest_stack_deployment_summary(config: pytest.Config) -> DeploymentSummary | None:

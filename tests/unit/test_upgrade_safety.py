@@ -3,38 +3,18 @@ that holds data (evidence/upgrade_safety.py, evidence/base_synth.py)."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
 from typing import Any
 
 import pytest
 
 from evidence import base_synth
+from evidence.base_synth import non_default_settings
 from evidence.upgrade_safety import STATEFUL_TYPES, address_changes, change_record, summary
 from stack.synthesis.synth import PROJECT_ROOT
 from tests.unit.conftest import PRODUCTION
 
 pytestmark = pytest.mark.unit
-
-
-def non_default_settings(obj: Any) -> dict[str, Any]:
-    """The settings of a config that differ from the defaults: what the base is given, so a
-    setting added since the base (with its default) never trips the base's parser."""
-    out: dict[str, Any] = {}
-    declared = getattr(type(obj), "__pydantic_fields__", {})
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        info = declared.get(f.name)
-        default = (info.get_default(call_default_factory=True) if info is not None
-                   and not info.is_required() else dataclasses.MISSING)
-        if dataclasses.is_dataclass(value) and dataclasses.is_dataclass(default):
-            nested = non_default_settings(value)
-            if nested:
-                out[f.name] = nested
-        elif value != default:
-            out[f.name] = (non_default_settings(value) if dataclasses.is_dataclass(value)
-                           else list(value) if isinstance(value, tuple) else value)
-    return out
 
 
 @pytest.fixture(scope="module")
