@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from harness.record import Target
+from harness.remote_state import workdir_for
 from harness.workdir import StackWorkdir
 
 
@@ -21,6 +22,10 @@ class Options(BaseModel):
     workdir_root: Path = Path(".stack-work")
     config_file: Path | None = None
     destroy_attempts: int = 3
+    # The run's ExpiresAt tag (harness.run_tags), computed once by the controller.
+    expires_at: str = ""
+    # --stack-state: s3://bucket/prefix (harness.remote_state); None keeps state local.
+    stack_state: str | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -28,4 +33,4 @@ class Options(BaseModel):
 
     @property
     def workdir(self) -> StackWorkdir:
-        return StackWorkdir(self.workdir_root, self.suffix)
+        return workdir_for(self.workdir_root, self.suffix, self.stack_state)

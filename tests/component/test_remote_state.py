@@ -1,0 +1,129 @@
+"""--stack-state on the aws path, against a moto server standing in for the account (only
+AWS_ENDPOINT_URL points the SDKs at it): state and record in its S3, run tags read back
+through the tagging API, --list-stacks, and --destroy-stack from a second, empty workdir.
+
+A tiny Terraform JSON (an S3 bucket and an SSM parameter) stands in for the platform so the
+whole path runs in about a minute; the platform's own rehearsal is test_aws_rehearsal.py.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.component import aws_standin, child_pytest
+from tests.component.child_pytest import new_suffix, pytest_command, pytest_env
+
+pytestmark = pytest.mark.component
+
+# No endpoints in the provider: on the aws path the SDK's standard settings decide.
+AWS_TINY_CONFTEST = textwrap.dedent('''
+    import json
+    import pytest
+    pytest_plugins = ["harness.plugin"]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_stack_synthesize(stack_config, outdir):
+        s = stack_config.environment_suffix
+        doc = {
+            "terraform": {"backend": {"local": {"path": "terraform.tfstate"}},
+                          "required_providers": {"aws": {"source": "hashicorp/aws",
+                                                         "version": "5.100.0"}}},
+            "provider": {"aws": [{"region": stack_config.region,
+                                  "allowed_account_ids": list(stack_config.allowed_account_ids),
+                                  "default_tags": [{"tags": stack_config.tags}]}]},
+            "resource": {
+                "aws_s3_bucket": {"b": {"bucket": f"remote-{s}"}},
+                "aws_ssm_parameter": {"p": {"name": f"/remote/{s}", "type": "String",
+                                            "value": "v"}}},
+            "output": {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
+        }
+        path = outdir / "cdk.tf.json"
+        path.write_text(json.dumps(doc))
+        return path
+''')
+
+TESTS = '''
+import pytest
+
+@pytest.mark.integration
+def test_bucket(stack):
+    assert stack.output_values["bucket_name"].startswith("remote-")
+'''
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory):
+    yield from aws_standin.start(tmp_path_factory.mktemp("standin") / "moto.log")
+
+
+def project(parent: Path) -> Path:
+    parent.mkdir(parents=True, exist_ok=True)
+    return child_pytest.make_project(parent, AWS_TINY_CONFTEST, TESTS, "test_tiny.py")
+
+
+def run(project: Path, standin: aws_standin.StandIn, *args: str, timeout: float = 600):
+    return subprocess.run(pytest_command("-rA", *args), cwd=project,
+                          env=pytest_env(**standin.env()), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_state_and_record_outlive_the_runner(tmp_path, standin):
+    bucket = standin.bucket("ci-state-" + new_suffix("b"))
+    state = f"s3://{bucket}/ci"
+    suffix = new_suffix("r")
+    runner = project(tmp_path / "runner")
+    config = aws_standin.production_config(tmp_path / "prod.json")
+
+    deployed = run(runner, standin, "-m", "integration", "--stack-target", "aws",
+                   "--stack-state", state, f"--stack-config={config}", "--stack-suffix", suffix,
+                   "--stack-ttl", "2h", "--keep-stack")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+
+    s3 = standin.client("s3")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="ci/")["Contents"]}
+    assert {f"ci/{suffix}/terraform.tfstate", f"ci/{suffix}/deployment.json",
+            f"ci/{suffix}/tf.tar.gz"} <= keys
+    assert not (runner / ".stack-work" / suffix / "tf" / "terraform.tfstate").exists()
+    head = s3.head_object(Bucket=bucket, Key=f"ci/{suffix}/terraform.tfstate")
+    assert head.get("ServerSideEncryption") == "AES256", head
+    record = json.loads(s3.get_object(Bucket=bucket, Key=f"ci/{suffix}/deployment.json")["Body"]
+                        .read())
+    assert record["status"] == "deployed" and record["expires_at"].endswith("Z")
+
+    tagged = standin.tagged("StackSuffix", suffix)
+    assert any(":s3:::remote-" in arn for arn in tagged), tagged
+    assert any(":parameter/remote/" in arn for arn in tagged), tagged
+    for arn, tags in tagged.items():
+        assert tags["StackRun"] == record["run_id"], arn
+        assert tags["ExpiresAt"] == record["expires_at"], arn
+
+    elsewhere = project(tmp_path / "elsewhere")
+    listed = run(elsewhere, standin, "--list-stacks", "--stack-state", state)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    (line,) = [x for x in listed.stdout.splitlines() if x.startswith(suffix)]
+    assert "deployed" in line and record["expires_at"] in line
+
+    destroyed = run(elsewhere, standin, "--destroy-stack", suffix, "--stack-target", "aws",
+                    "--stack-state", state)
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert standin.tagged("StackSuffix", suffix) == {}
+    record = json.loads(s3.get_object(Bucket=bucket, Key=f"ci/{suffix}/deployment.json")["Body"]
+                        .read())
+    assert record["status"] == "destroyed"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--stack-state", "gs://bucket/p", "--stack-target", "aws"), "only s3://bucket/prefix"),
+    (("--stack-state", "s3://bucket/p"), "only with --stack-target aws"),
+    (("--stack-ttl", "80h"), "between 1h and 72h"),
+    (("--stack-ttl", "soon"), "unit m, h or d"),
+    (("--list-stacks",), "--list-stacks needs --stack-state"),
+])
+def test_bad_options_are_usage_errors(tmp_path, standin, args, message):
+    proc = run(project(tmp_path), standin, *args, timeout=120)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert message in proc.stderr
