@@ -124,11 +124,21 @@ class RemoteWorkdir(StackWorkdir):
     def exists(self) -> bool:
         return self.deployment() is not None
 
+    @property
+    def state_file(self) -> Path:
+        # A copy of the remote state for readers of the state file (the integration tests),
+        # outside tf/ so that terraform never takes it for local state to migrate.
+        return self.path / "remote-copy.tfstate"
+
     def resources_in_state(self) -> list[str]:
+        """Read from the remote state, refreshing the local copy (``state_file``)."""
         body = _get(self.location.bucket, self.location.key(self.suffix, STATE_FILE))
-        state = json.loads(body or b"{}")
-        return [f"{r['type']}.{r['name']}" for r in state.get("resources", [])
-                if r.get("mode") == "managed" and r.get("instances")]
+        if body is None:
+            self.state_file.unlink(missing_ok=True)
+            return []
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_bytes(body)
+        return super().resources_in_state()
 
     # ------------------------------------------------------------ the configuration
     def attach(self, region: str) -> None:

@@ -7,14 +7,16 @@ whole path runs in about a minute; the platform's own rehearsal is test_aws_rehe
 """
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.component import aws_standin, child_pytest
+from tests.component import aws_standin, child_pytest, killed_run
 from tests.component.child_pytest import new_suffix, pytest_command, pytest_env
 
 pytestmark = pytest.mark.component
@@ -127,3 +129,78 @@ def test_bad_options_are_usage_errors(tmp_path, standin, args, message):
     proc = run(project(tmp_path), standin, *args, timeout=120)
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert message in proc.stderr
+
+
+# The bucket's lifecycle rule keeps the apply busy ~1 minute (the provider waits for S3 to
+# report the rule everywhere): time to kill the run mid-apply.
+SLOW_CONFTEST = AWS_TINY_CONFTEST.replace(
+    '''"aws_ssm_parameter": {"p":''',
+    '''"aws_s3_bucket_lifecycle_configuration": {"l": {
+                    "bucket": "${aws_s3_bucket.b.id}",
+                    "rule": [{"id": "expire", "status": "Enabled", "filter": [{}],
+                              "expiration": [{"days": 30}]}]}},
+                "aws_ssm_parameter": {"p":''')
+
+
+def test_expiry_sweep_destroys_a_run_killed_mid_apply_and_spares_a_live_one(tmp_path, standin):
+    """Past ExpiresAt: terraform destroy from the remote state (its stale lock released), then
+    the sweeper; a stack whose ExpiresAt is still ahead is not touched."""
+    bucket = standin.bucket("ci-state-" + new_suffix("e"))
+    state = f"s3://{bucket}/ci"
+    config = aws_standin.production_config(tmp_path / "prod.json")
+    live, killed = new_suffix("l"), new_suffix("k")
+    common = ("-m", "integration", "--stack-target", "aws", "--stack-state", state,
+              f"--stack-config={config}")
+
+    kept = run(project(tmp_path / "live"), standin, *common, "--stack-suffix", live,
+               "--stack-ttl", "3h", "--keep-stack")
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+
+    slow = tmp_path / "killed"
+    slow.mkdir()
+    runner = child_pytest.make_project(slow, SLOW_CONFTEST, TESTS, "test_tiny.py")
+    proc = subprocess.Popen(pytest_command("-rA", *common, "--stack-suffix", killed,
+                                           "--stack-ttl", "1h"),
+                            cwd=runner, env=pytest_env(**standin.env()), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    progress = runner / ".stack-work" / killed / "progress.log"
+    killed_run.kill_when(proc, runner, lambda: progress.is_file()
+                         and "apply: started" in progress.read_text()
+                         and bool(standin.tagged("StackSuffix", killed)))
+    assert standin.tagged("StackSuffix", killed), "the killed run created nothing"
+    s3 = standin.client("s3")
+    lock = f"ci/{killed}/terraform.tfstate.tflock"
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=lock).get("KeyCount") == 1, \
+        "killed mid-apply, the run's state lock should still be held"
+
+    sweep_env = pytest_env(**standin.env())
+    as_of = ["--as-of", _in_hours(2)]
+    base = [sys.executable, "-m", "harness.sweep", "--expired", "--target", "aws",
+            "--stack-config", str(config), "--stack-state", state, *as_of]
+    dry = subprocess.run(base, cwd=tmp_path, env=sweep_env, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert killed in dry.stdout and live not in dry.stdout, dry.stdout
+    assert "dry run" in dry.stdout and standin.tagged("StackSuffix", killed)
+
+    swept = subprocess.run(base + ["--delete"], cwd=tmp_path, env=sweep_env, capture_output=True, text=True,
+                           timeout=900)
+    assert swept.returncode == 0, swept.stdout + swept.stderr
+    assert standin.tagged("StackSuffix", killed) == {}
+    assert standin.tagged("StackSuffix", live), "the live stack was touched"
+    assert "stale state lock" in swept.stdout and "terraform destroy from" in swept.stdout
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"ci/{killed}/")
+            .get("Contents", [])}
+    assert lock not in keys
+    record = json.loads(s3.get_object(Bucket=bucket, Key=f"ci/{killed}/deployment.json")["Body"]
+                        .read())
+    assert record["status"] == "destroyed"
+
+    cleanup = run(project(tmp_path / "cleanup"), standin, "--destroy-stack", live,
+                  "--stack-target", "aws", "--stack-state", state)
+    assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
+
+
+def _in_hours(hours: float) -> str:
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=hours)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
