@@ -20,8 +20,8 @@ from harness.options import Options
 from harness.sweep import leftovers
 from harness.progress import Progress
 from harness.record import Deployment, RecordError, Status, Target
-from harness.remote_state import RemoteWorkdir, has_state
-from harness.run_facts import ci_run, git_commit
+from harness.remote_state import RemoteWorkdir, has_state, save_origin
+from harness.run_facts import RunOrigin
 from harness.run_config import sandbox_config
 from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_binary,
                                terraform_env)
@@ -107,8 +107,8 @@ class Deployer:
             stale.unlink(missing_ok=True)
         record = wd.save_deployment(Deployment.started(
             suffix=self.opts.suffix, target=self.opts.target, region=planned.region,
-            run_id=self.run_id, config_file=str(self.opts.config_file or ""), workdir=str(wd.path),
-        ).with_origin(self.opts.expires_at, git_commit(Path.cwd()), ci_run()))
+            run_id=self.run_id, config_file=str(self.opts.config_file or ""), workdir=str(wd.path)))
+        save_origin(wd, RunOrigin.now(self.opts.expires_at, Path.cwd()))
         wd.event(Event.DEPLOY_START, run_id=self.run_id)
         try:
             cfg = planned

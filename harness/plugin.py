@@ -317,7 +317,14 @@ def list_stacks(config: pytest.Config) -> pytest.ExitCode:
     if state_url is None:
         raise pytest.UsageError("--list-stacks needs --stack-state s3://bucket/prefix (or ini "
                                 "stack_state, env STACK_STATE): the location to list")
-    print("\n".join(list_lines(StateLocation.parse(state_url))))
+    from botocore.exceptions import BotoCoreError, ClientError
+    try:
+        lines = list_lines(StateLocation.parse(state_url))
+    except (BotoCoreError, ClientError) as exc:
+        print(f"--list-stacks: cannot list {state_url} ({exc}): check the bucket name and the "
+              "credentials (s3:ListBucket and s3:GetObject on it)", file=sys.stderr)
+        return pytest.ExitCode.USAGE_ERROR
+    print("\n".join(lines))
     return pytest.ExitCode.OK
 
 

@@ -75,11 +75,6 @@ class Deployment(BaseModel):
     config: dict[str, Any] | None = None
     resources: tuple[str, ...] = ()
     sandbox_gone: bool = False
-    # Who made it and until when (--list-stacks, the expiry sweep): the run's ExpiresAt tag,
-    # the commit and the CI run. Empty in records of earlier versions.
-    expires_at: str = ""
-    git_commit: str = ""
-    ci_run: str = ""
 
     @property
     def is_sandbox(self) -> bool:
@@ -107,9 +102,6 @@ class Deployment(BaseModel):
 
     def with_config(self, mapping: dict[str, Any]) -> Deployment:
         return self._next(config=mapping)
-
-    def with_origin(self, expires_at: str, git_commit: str, ci_run: str) -> Deployment:
-        return self._next(expires_at=expires_at, git_commit=git_commit, ci_run=ci_run)
 
     def deployed(self, resources: Iterable[str]) -> Deployment:
         return self._next(status=Status.DEPLOYED, resources=tuple(resources))

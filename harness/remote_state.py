@@ -4,6 +4,7 @@ Per suffix, under ``<prefix>/<suffix>/``:
 
     terraform.tfstate   Terraform's S3 backend (its own lock file beside it, encryption on)
     deployment.json     the deployment record, copied at every write (harness/record.py)
+    run.json            until when it may live and who made it (harness/run_facts.py)
     tf.tar.gz           the applied configuration (cdk.tf.json and its assets, no state)
 
 so that any machine with the location can ``--destroy-stack S``, ``--reuse-stack S`` or
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from harness.errors import HarnessError
 from harness import mirror
 from harness.record import Deployment, read_record
+from harness.run_facts import ORIGIN_FILE, RunOrigin
 from harness.workdir import StackWorkdir
 
 STATE_FILE = "terraform.tfstate"
@@ -178,8 +180,14 @@ def has_state(workdir: StackWorkdir) -> bool:
     return workdir.state_file.is_file()
 
 
-def is_remote(workdir: StackWorkdir) -> bool:
-    return isinstance(workdir, RemoteWorkdir)
+def save_origin(workdir: StackWorkdir, origin: RunOrigin) -> None:
+    """``run.json`` in the workdir, and beside the state where there is remote state."""
+    body = origin.model_dump_json(indent=2).encode()
+    (workdir.path / ORIGIN_FILE).write_bytes(body)
+    if isinstance(workdir, RemoteWorkdir):
+        _client().put_object(Bucket=workdir.location.bucket,
+                             Key=workdir.location.key(workdir.suffix, ORIGIN_FILE), Body=body,
+                             ContentType="application/json", ServerSideEncryption="AES256")
 
 
 def workdir_for(root: Path, suffix: str, state_url: str | None) -> StackWorkdir:
@@ -193,14 +201,14 @@ def workdir_for(root: Path, suffix: str, state_url: str | None) -> StackWorkdir:
 class ListedStack:
     suffix: str
     record: Deployment | None
+    origin: RunOrigin
     problem: str = ""
 
     def columns(self) -> tuple[str, ...]:
-        r = self.record
-        if r is None:
-            return (self.suffix, self.problem or "no record", "", "", "", "")
-        return (self.suffix, r.status.value, r.started_at, r.expires_at or "-",
-                r.git_commit or "-", r.ci_run or "-")
+        r, o = self.record, self.origin
+        return (self.suffix, r.status.value if r else self.problem or "no record",
+                r.started_at if r else "", o.expires_at or "-", o.git_commit or "-",
+                o.ci_run or "-")
 
 
 HEADER = ("suffix", "status", "created", "expires", "git commit", "CI run")
@@ -217,13 +225,18 @@ def listed_stacks(location: StateLocation) -> Iterator[ListedStack]:
 
 
 def _listed(location: StateLocation, suffix: str) -> ListedStack:
+    origin_body = _get(location.bucket, location.key(suffix, ORIGIN_FILE))
+    try:
+        origin = RunOrigin.model_validate_json(origin_body) if origin_body else RunOrigin()
+    except ValueError:
+        origin = RunOrigin()  # the record still lists it; "-" shows what is unknown
     body = _get(location.bucket, location.key(suffix, RECORD_FILE))
     if body is None:
-        return ListedStack(suffix, None, "state without a record")
+        return ListedStack(suffix, None, origin, "state without a record")
     try:
-        return ListedStack(suffix, Deployment.model_validate_json(body))
+        return ListedStack(suffix, Deployment.model_validate_json(body), origin)
     except ValueError as exc:
-        return ListedStack(suffix, None, f"damaged record ({str(exc).splitlines()[0]})")
+        return ListedStack(suffix, None, origin, f"damaged record ({str(exc).splitlines()[0]})")
 
 
 def table(rows: list[tuple[str, ...]]) -> list[str]:

@@ -5,9 +5,27 @@ import os
 import subprocess
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
+# Beside deployment.json, whose keys stay those earlier versions wrote (and read).
+ORIGIN_FILE = "run.json"
+
 # The CI systems' own variables for "this run" (GitHub Actions first: the nightly's example).
 _CI_RUN_VARIABLES = (("GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT"), ("CI_JOB_ID", ""),
                      ("BUILD_ID", ""), ("CIRCLE_WORKFLOW_ID", ""))
+
+
+class RunOrigin(BaseModel):
+    """Until when a deployment may live and who made it: --list-stacks and the expiry sweep."""
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+
+    expires_at: str = ""
+    git_commit: str = ""
+    ci_run: str = ""
+
+    @classmethod
+    def now(cls, expires_at: str, root: Path) -> RunOrigin:
+        return cls(expires_at=expires_at, git_commit=git_commit(root), ci_run=ci_run())
 
 
 def git_commit(root: Path) -> str:

@@ -52,13 +52,14 @@ def expired_stacks(clients: AwsClients, location: StateLocation | None,
             tags = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
             if tags.get(SUFFIX_TAG):
                 tagged.setdefault(tags[SUFFIX_TAG], []).append(tags[EXPIRES_TAG])
-    records = {s.suffix: s.record for s in listed_stacks(location)} if location else {}
+    listed = {s.suffix: s for s in listed_stacks(location)} if location else {}
+    records = {suffix: s.record for suffix, s in listed.items()}
     found: list[ExpiredStack] = []
     for suffix in sorted(set(tagged) | set(records)):
         record = records.get(suffix)
         # The latest of what is known: a stack is expired only when every source says so.
-        expiries = tagged.get(suffix, []) + ([record.expires_at] if record and record.expires_at
-                                             else [])
+        origin = listed[suffix].origin.expires_at if suffix in listed else ""
+        expiries = tagged.get(suffix, []) + ([origin] if origin else [])
         if not expiries or not all(is_expired(e, now) for e in expiries):
             continue
         if record is not None and record.status is Status.DESTROYED and suffix not in tagged:

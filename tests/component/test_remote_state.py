@@ -88,26 +88,27 @@ def test_state_and_record_outlive_the_runner(tmp_path, standin):
     s3 = standin.client("s3")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="ci/")["Contents"]}
     assert {f"ci/{suffix}/terraform.tfstate", f"ci/{suffix}/deployment.json",
-            f"ci/{suffix}/tf.tar.gz"} <= keys
+            f"ci/{suffix}/tf.tar.gz", f"ci/{suffix}/run.json"} <= keys
     assert not (runner / ".stack-work" / suffix / "tf" / "terraform.tfstate").exists()
     head = s3.head_object(Bucket=bucket, Key=f"ci/{suffix}/terraform.tfstate")
     assert head.get("ServerSideEncryption") == "AES256", head
     record = json.loads(s3.get_object(Bucket=bucket, Key=f"ci/{suffix}/deployment.json")["Body"]
                         .read())
-    assert record["status"] == "deployed" and record["expires_at"].endswith("Z")
+    origin = json.loads(s3.get_object(Bucket=bucket, Key=f"ci/{suffix}/run.json")["Body"].read())
+    assert record["status"] == "deployed" and origin["expires_at"].endswith("Z")
 
     tagged = standin.tagged("StackSuffix", suffix)
     assert any(":s3:::remote-" in arn for arn in tagged), tagged
     assert any(":parameter/remote/" in arn for arn in tagged), tagged
     for arn, tags in tagged.items():
         assert tags["StackRun"] == record["run_id"], arn
-        assert tags["ExpiresAt"] == record["expires_at"], arn
+        assert tags["ExpiresAt"] == origin["expires_at"], arn
 
     elsewhere = project(tmp_path / "elsewhere")
     listed = run(elsewhere, standin, "--list-stacks", "--stack-state", state)
     assert listed.returncode == 0, listed.stdout + listed.stderr
     (line,) = [x for x in listed.stdout.splitlines() if x.startswith(suffix)]
-    assert "deployed" in line and record["expires_at"] in line
+    assert "deployed" in line and origin["expires_at"] in line
 
     destroyed = run(elsewhere, standin, "--destroy-stack", suffix, "--stack-target", "aws",
                     "--stack-state", state)
