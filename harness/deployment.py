@@ -20,6 +20,8 @@ from harness.options import Options
 from harness.sweep import leftovers
 from harness.progress import Progress
 from harness.record import Deployment, RecordError, Status, Target
+from harness.remote_state import RemoteWorkdir, has_state, save_origin
+from harness.run_facts import RunOrigin
 from harness.run_config import sandbox_config
 from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_binary,
                                terraform_env)
@@ -109,6 +111,7 @@ class Deployer:
         record = wd.save_deployment(Deployment.started(
             suffix=self.opts.suffix, target=self.opts.target, region=planned.region,
             run_id=self.run_id, config_file=str(self.opts.config_file or ""), workdir=str(wd.path)))
+        save_origin(wd, RunOrigin.now(self.opts.expires_at, Path.cwd()))
         wd.event(Event.DEPLOY_START, run_id=self.run_id)
         try:
             cfg = planned
@@ -126,6 +129,8 @@ class Deployer:
                 cfg = sandbox_config(planned, self.opts, endpoint, arn)
             record = wd.save_deployment(record.with_config(config_to_mapping(cfg)))
             mirror.write_cli_config(wd.cli_config, mirror_root)
+            if isinstance(wd, RemoteWorkdir):
+                wd.attach(record.region)
             tf = self._terraform_for(record)
             if self.upgrade is not None:
                 self.upgrade.deploy_base(cfg, tf, self._place)
@@ -187,7 +192,10 @@ class Deployer:
         if record.is_sandbox and (record.endpoint is None or not sandbox.is_up(record.endpoint)):
             raise DeployError(f"the sandbox {record.endpoint} that holds suffix "
                               f"{self.opts.suffix} does not answer; its resources are gone with it")
-        return self._read_outputs(self._terraform_for(record), record, self._deployed_config(record))
+        tf = self._terraform_for(record)
+        if has_state(self.workdir) and not (self.workdir.tf_dir / ".terraform").is_dir():
+            tf.init()  # another machine deployed it (--stack-state): its backend is new here
+        return self._read_outputs(tf, record, self._deployed_config(record))
 
     def _deployed_config(self, record: Deployment) -> StackConfig:
         if record.config is None:
@@ -230,7 +238,7 @@ class Deployer:
                     raise DestroyError(f"the sandbox {record.endpoint} does not answer; start it "
                                        "again or pass --sandbox-endpoint with its new address")
                 tf = self._terraform_for(record)
-                if wd.state_file.is_file():
+                if has_state(wd):
                     if not (wd.tf_dir / ".terraform").is_dir():
                         tf.init()
                     tf.destroy()

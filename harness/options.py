@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from evidence.base_synth import Base
 from harness.record import Target
+from harness.remote_state import workdir_for
 from harness.workdir import StackWorkdir
 
 
@@ -24,6 +25,10 @@ class Options(BaseModel):
     destroy_attempts: int = 3
     # --stack-upgrade-from, resolved to its commit while the options were parsed.
     upgrade_from: Base | None = None
+    # The run's ExpiresAt tag (harness.run_tags), computed once by the controller.
+    expires_at: str = ""
+    # --stack-state: s3://bucket/prefix (harness.remote_state); None keeps state local.
+    stack_state: str | None = None
 
     @property
     def is_sandbox(self) -> bool:
@@ -31,4 +36,4 @@ class Options(BaseModel):
 
     @property
     def workdir(self) -> StackWorkdir:
-        return StackWorkdir(self.workdir_root, self.suffix)
+        return workdir_for(self.workdir_root, self.suffix, self.stack_state)

@@ -44,6 +44,8 @@ from harness.hooks import PROVES_PROPERTY, DeploymentSummary
 from harness.options import Options
 from harness.progress import Progress, timing_table
 from harness.record import Deployment, RecordError, Status, Target
+from harness.remote_state import RemoteStateError, StateLocation, list_lines, workdir_for
+from harness.run_tags import DEFAULT_TTL, MAX_TTL_TEXT, MIN_TTL_TEXT, TtlError, expires_at, parse_ttl
 from harness.run_config import planned_config
 from harness.workdir import Event, StackWorkdir
 from stack.config import (StackConfig, config_from_mapping, config_to_mapping, is_suffix_shape,
@@ -76,7 +78,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 "commit, synthesized with its own code) first, then upgrade it to this commit: "
                 "the deploy fails if the plan replaces or deletes a resource that holds data "
                 "(ini: stack_upgrade_from)")
+    g.addoption("--stack-ttl", metavar="DURATION", help="how long the stack may live: its "
+                f"ExpiresAt tag, for the expiry sweep ({MIN_TTL_TEXT}..{MAX_TTL_TEXT}, e.g. 90m, "
+                f"6h; default {DEFAULT_TTL}; ini: stack_ttl)")
+    g.addoption("--stack-state", metavar="URL", help="s3://bucket/prefix: Terraform state and the "
+                "deployment record in S3, so any machine can --destroy-stack/--reuse-stack/"
+                "--list-stacks (default: local; ini: stack_state; env STACK_STATE)")
+    g.addoption("--list-stacks", action="store_true",
+                help="list every stack the --stack-state location holds, then exit")
     parser.addini("stack_target", "default --stack-target", default=Target.SANDBOX.value)
+    parser.addini("stack_ttl", "default --stack-ttl", default=DEFAULT_TTL)
+    parser.addini("stack_state", "default --stack-state", default="")
     parser.addini("stack_workdir", "default --stack-workdir", default=".stack-work")
     parser.addini("stack_config", "default --stack-config", default="")
     parser.addini("stack_upgrade_from", "default --stack-upgrade-from", default="")
@@ -107,7 +119,8 @@ def parse_options(config: pytest.Config) -> Options:
                         ("--destroy-stack", o.destroy_stack),
                         ("--sandbox-endpoint", o.sandbox_endpoint),
                         ("--stack-workdir", o.stack_workdir), ("--stack-config", o.stack_config),
-                        ("--stack-upgrade-from", o.stack_upgrade_from)):
+                        ("--stack-upgrade-from", o.stack_upgrade_from),
+                        ("--stack-ttl", o.stack_ttl), ("--stack-state", o.stack_state)):
         if value is not None and not value.strip():
             raise pytest.UsageError(f"{flag} was given an empty value: pass a value or leave "
                                     "the option out")
@@ -136,7 +149,8 @@ def parse_options(config: pytest.Config) -> Options:
     if workdir.exists() and not workdir.is_dir():
         raise pytest.UsageError(f"--stack-workdir {workdir} is a file, not a directory: name a "
                                 "directory (it is created if missing)")
-    if o.reuse_stack and not StackWorkdir(workdir, o.reuse_stack).exists():
+    state_url = parse_state(config, Target(target))
+    if o.reuse_stack and not workdir_for(workdir, o.reuse_stack, state_url).exists():
         raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: nothing recorded in "
                                 f"{workdir / o.reuse_stack}; recorded suffixes: "
                                 f"{recorded_suffixes(workdir)}. Deploy one with --keep-stack")
@@ -162,14 +176,39 @@ def parse_options(config: pytest.Config) -> Options:
                    suffix=named or o.stack_suffix or random_suffix(), keep=o.keep_stack,
                    reuse=bool(o.reuse_stack), workdir_root=workdir,
                    config_file=Path(config_file) if config_file else None,
-                   destroy_attempts=attempts, upgrade_from=upgrade_from)
+                   destroy_attempts=attempts, upgrade_from=upgrade_from,
+                   expires_at=run_expiry(config), stack_state=state_url)
 
 
-def plan_config(config: pytest.Config, opts: Options) -> StackConfig:
+def run_expiry(config: pytest.Config) -> str:
+    """ExpiresAt for this run, computed once here (the controller) and handed to the workers."""
+    text = config.option.stack_ttl or config.getini("stack_ttl") or DEFAULT_TTL
+    try:
+        return expires_at(parse_ttl(text))
+    except TtlError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def parse_state(config: pytest.Config, target: Target) -> str | None:
+    """--stack-state, validated; None keeps the state in the local workdir."""
+    url = (config.option.stack_state or config.getini("stack_state")
+           or os.environ.get("STACK_STATE", ""))
+    if not url:
+        return None
+    if target is Target.SANDBOX:
+        raise pytest.UsageError(f"--stack-state {url}: only with --stack-target aws (a sandbox "
+                                "lives in one moto process, so its state stays beside it)")
+    try:
+        return StateLocation.parse(url).url
+    except RemoteStateError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def plan_config(config: pytest.Config, opts: Options, run_id: str = "") -> StackConfig:
     """The run's StackConfig, built once (suffix limits, config file, the aws allow-list)."""
     o = config.option
     try:
-        return planned_config(opts)
+        return planned_config(opts, run_id)
     except HarnessError as exc:
         if o.stack_suffix or o.reuse_stack:
             flag = "--reuse-stack" if o.reuse_stack else "--stack-suffix"
@@ -271,7 +310,11 @@ def pytest_stack_deployment_summary(config: pytest.Config) -> DeploymentSummary 
 # ------------------------------------------------------------------ --destroy-stack
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
-    if config.option.destroy_stack is None or hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        return None
+    if config.option.list_stacks:
+        return list_stacks(config)
+    if config.option.destroy_stack is None:
         return None
     opts = parse_options(config)
     workdir = opts.workdir
@@ -295,6 +338,22 @@ def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
     return pytest.ExitCode.OK
 
 
+def list_stacks(config: pytest.Config) -> pytest.ExitCode:
+    state_url = parse_state(config, Target.AWS)
+    if state_url is None:
+        raise pytest.UsageError("--list-stacks needs --stack-state s3://bucket/prefix (or ini "
+                                "stack_state, env STACK_STATE): the location to list")
+    from botocore.exceptions import BotoCoreError, ClientError
+    try:
+        lines = list_lines(StateLocation.parse(state_url))
+    except (BotoCoreError, ClientError) as exc:
+        print(f"--list-stacks: cannot list {state_url} ({exc}): check the bucket name and the "
+              "credentials (s3:ListBucket and s3:GetObject on it)", file=sys.stderr)
+        return pytest.ExitCode.USAGE_ERROR
+    print("\n".join(lines))
+    return pytest.ExitCode.OK
+
+
 def _no_synth(cfg: StackConfig, outdir: Path) -> Path:  # pragma: no cover - never called
     raise HarnessError("--destroy-stack does not synthesize")
 
@@ -314,7 +373,8 @@ def pytest_configure(config: pytest.Config) -> None:
                           run_id=worker_input[WORKER_RUN_ID], is_owner=False)
     else:
         opts = parse_options(config)
-        harness = Harness(config, opts, plan_config(config, opts), run_id=uuid.uuid4().hex,
+        run_id = uuid.uuid4().hex
+        harness = Harness(config, opts, plan_config(config, opts, run_id), run_id=run_id,
                           is_owner=True)
         config.pluginmanager.register(_OutcomeRecorder(harness), "stack-harness-outcomes")
         if threading.current_thread() is threading.main_thread():

@@ -20,14 +20,17 @@ PLACEHOLDER_CERT_ARN = ("arn:aws:acm:us-east-1:123456789012:certificate/"
 SANDBOX_ENDPOINT_PLACEHOLDER = "http://127.0.0.1:5000"
 
 
-def planned_config(opts: Options) -> StackConfig:
-    """The config to deploy, validated: the file's settings, this run's suffix, and in the
-    sandbox the endpoint (``--sandbox-endpoint`` or a placeholder) and a placeholder certificate."""
+def planned_config(opts: Options, run_id: str = "") -> StackConfig:
+    """The config to deploy, validated: the file's settings, this run's suffix and run tags,
+    and in the sandbox the endpoint (``--sandbox-endpoint`` or a placeholder) and a
+    placeholder certificate."""
     try:
         data = read_config_file(opts.config_file) if opts.config_file else {}
     except ConfigError as exc:
         raise HarnessError(f"--stack-config: {exc}") from None
     data["environment_suffix"] = opts.suffix
+    if run_id and opts.expires_at:
+        data["run"] = {"run_id": run_id, "expires_at": opts.expires_at}
     if opts.is_sandbox:
         data["sandbox"] = {"endpoint": opts.sandbox_endpoint or SANDBOX_ENDPOINT_PLACEHOLDER}
         data["tls"] = {"certificate_arn": PLACEHOLDER_CERT_ARN}

@@ -37,7 +37,11 @@ class DomainCertificate(Construct):
                               subject_alternative_names=[origin_name(props.domain_name)],
                               validation_method="DNS", key_algorithm="RSA_2048",
                               tags=props.ctx.name_tag("certificate"))
-        options = TerraformIterator.from_complex_list(cert.domain_validation_options, "domain_name")
+        # Over the set itself, not from_complex_list's tolist(): a set whose elements are partly
+        # unknown at plan time converts to a wholly unknown list, and for_each refuses that on
+        # the first plan (found by tests/component/test_aws_rehearsal.py).
+        options = TerraformIterator.from_map(Token.as_any_map(
+            f"${{{{ for dvo in {cert.fqn}.domain_validation_options : dvo.domain_name => dvo }}}}"))
         records = Route53Record(
             self, "validation", for_each=options, zone_id=props.hosted_zone_id,
             name=options.get_string("resource_record_name"),

@@ -20,6 +20,7 @@ from harness.sweep.bounds import CALLS, PROBE, ROUNDS
 from harness.record import RecordError, Target, read_record
 from harness.workdir import StackWorkdir
 from harness.sweep.core import Found, Sweep, SweepRefused, delete_order
+from harness.sweep.expired_cli import expired_main
 from stack.config import MIN_SUFFIX_LENGTH as MIN_SUFFIX
 from stack.config import ConfigError, loopback_problem, read_config_file, suffix_problem
 
@@ -31,6 +32,8 @@ Lists, and with --delete deletes, what carries a run's suffix (what a crashed ru
   python -m harness.sweep --suffix S                      # sandbox, dry run: list only
   python -m harness.sweep --suffix S --delete             # delete, in dependency order
   python -m harness.sweep --suffix S --target aws --stack-config=nightly.json [--delete]
+  python -m harness.sweep --expired --target aws --stack-config=nightly.json
+      [--stack-state s3://bucket/prefix] [--delete]       # every stack past its ExpiresAt
 """
 
 BOUNDS = f"""\
@@ -56,8 +59,16 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m harness.sweep", description=USAGE, epilog=BOUNDS,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--suffix", required=True,
-                   help=f"the run's environment suffix ({MIN_SUFFIX}+ characters)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--suffix", help=f"the run's environment suffix ({MIN_SUFFIX}+ characters)")
+    which.add_argument("--expired", action="store_true", help="every stack whose ExpiresAt run "
+                       "tag (or record in --stack-state) is past: terraform destroy from its "
+                       "remote state where there is one, then the sweeper for the rest")
+    p.add_argument("--as-of", metavar="UTC", help="with --expired: compare ExpiresAt with "
+                   "this UTC time (e.g. 2026-11-30T06:00:00Z) instead of now, to preview what a "
+                   "later sweep takes")
+    p.add_argument("--stack-state", help="with --expired: the s3://bucket/prefix the runs keep "
+                   "their state and records in (default $STACK_STATE)")
     p.add_argument("--target", choices=[t.value for t in Target], default=Target.SANDBOX.value)
     p.add_argument("--endpoint", help="sandbox: the moto server (loopback only); default: the "
                    "one recorded in the suffix's workdir")
@@ -136,7 +147,10 @@ def probe(region: str, endpoint: str | None, what: str) -> str:
 
 
 def clients_for(args: argparse.Namespace) -> AwsClients:
-    check_suffix(args.suffix)
+    if args.suffix is not None:
+        check_suffix(args.suffix)
+    elif Target(args.target) is Target.SANDBOX and not args.endpoint:
+        raise SweepRefused("--expired in the sandbox needs --endpoint URL (the moto server)")
     check_region(args.region)
     if Target(args.target) is Target.SANDBOX:
         if args.stack_config:
@@ -169,6 +183,8 @@ def main(argv: list[str] | None = None, out: IO[str] = sys.stdout) -> int:
 
     try:
         args = parser().parse_args(argv)
+        if args.expired:
+            return expired_main(args, clients_for(args), say)
         sweep = Sweep(clients_for(args), args.suffix, log=say)
     except (SweepRefused, BotoCoreError) as exc:
         say(f"sweep refused: {exc}")

@@ -12,11 +12,12 @@ from stack.config.loading import (config_from_mapping, config_to_mapping, load_c
                                   read_config_file, read_json_file)
 from stack.config.loopback import loopback_problem
 from stack.config.model import StackConfig
-from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, SandboxSettings,
-                                   Schedule, TlsSettings)
+from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, RunTags,
+                                   SandboxSettings, Schedule, TlsSettings)
 from stack.config.suffix import MIN_SUFFIX_LENGTH, is_suffix_shape, suffix_problem
 
 __all__ = ["Capacity", "ConfigError", "DatabaseSettings", "MIN_SUFFIX_LENGTH", "NetworkPlan",
-           "SandboxSettings", "Schedule", "StackConfig", "TlsSettings", "config_from_mapping",
+           "RunTags", "SandboxSettings", "Schedule", "StackConfig", "TlsSettings",
+           "config_from_mapping",
            "config_to_mapping", "is_suffix_shape", "load_config", "loopback_problem",
            "read_config_file", "read_json_file", "suffix_problem"]

@@ -24,8 +24,8 @@ from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYP
                                     parse_certificate_arn, reserved_s3_affix)
 from stack.config.errors import broken, raises_config_error, register_sections
 from stack.config.fields import STRICT, anchored, did_you_mean, hinted
-from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, SandboxSettings,
-                                   Schedule, TlsSettings)
+from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, RunTags,
+                                   SandboxSettings, Schedule, TlsSettings)
 from stack.config.suffix import MIN_SUFFIX_LENGTH, SUFFIX_SHAPE, suffix_problem
 from stack.naming import Naming, name_violations
 
@@ -67,6 +67,7 @@ class StackConfig:
     allowed_account_ids: tuple[AccountId, ...] = hinted(
         (), items={"type": "string", "pattern": anchored(ACCOUNT_ID)})
     sandbox: SandboxSettings | None = None
+    run: RunTags | None = None
 
     @property
     def names(self) -> Naming:
@@ -74,8 +75,12 @@ class StackConfig:
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"Environment": self.environment, "Application": self.application,
+        seed = {"Environment": self.environment, "Application": self.application,
                 "CostCenter": self.cost_center}
+        if self.run is None:
+            return seed
+        return {**seed, "StackSuffix": self.environment_suffix, "StackRun": self.run.run_id,
+                "ExpiresAt": self.run.expires_at}
 
     @field_validator("environment_suffix")
     @classmethod

@@ -5,17 +5,18 @@ so they are reported alongside every other problem rather than once those are fi
 """
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import itertools
 import re
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from stack.config import aws_limits as aws
-from stack.config.aws_names import (DB_INSTANCE_CLASS, HOSTED_ZONE_ID, certificate_arn_problem,
-                                    dns_name_problem)
+from stack.config.aws_names import (DB_INSTANCE_CLASS, HOSTED_ZONE_ID, TAG_VALUE,
+                                    certificate_arn_problem, dns_name_problem)
 from stack.config.errors import broken, raises_config_error
 from stack.config.fields import STRICT, anchored, did_you_mean, hinted
 from stack.config.loopback import loopback_problem
@@ -293,3 +294,41 @@ class SandboxSettings:
             raise broken(": " + problem)
         return value
 
+
+
+# UTC only, to the second, with the Z: a sweep in any time zone compares it as a string.
+EXPIRES_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+EXPIRES_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+@raises_config_error
+@dataclass(frozen=True, config=STRICT)
+class RunTags:
+    """The run that deployed the stack, tagged on every resource (StackSuffix, StackRun,
+    ExpiresAt) so that a job can tell an abandoned stack from a live one.
+
+    Set by the harness for each run; a config without it synthesizes no run tags.
+    """
+    run_id: str = Field(json_schema_extra={"pattern": anchored(TAG_VALUE),
+                                           "maxLength": aws.TAG_VALUE_MAX})
+    expires_at: str = Field(json_schema_extra={"pattern": anchored(EXPIRES_AT)})
+
+    @field_validator("run_id")
+    @classmethod
+    def _run(cls, value: str) -> str:
+        if len(value) > aws.TAG_VALUE_MAX or not TAG_VALUE.fullmatch(value):
+            raise broken(f": 1-{aws.TAG_VALUE_MAX} characters of letters, digits, spaces and "
+                         "_.:/=+-@ (it is the StackRun tag's value)")
+        return value
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expiry(cls, value: str) -> str:
+        try:
+            if not EXPIRES_AT.fullmatch(value):
+                raise ValueError(value)
+            datetime.datetime.strptime(value, EXPIRES_AT_FORMAT)
+        except ValueError:
+            raise broken("is not a UTC time like 2026-11-30T01:00:00Z (the ExpiresAt tag, "
+                         "compared as text by the expiry sweep)") from None
+        return value

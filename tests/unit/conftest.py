@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from stack.config import DatabaseSettings, SandboxSettings, StackConfig, TlsSettings
+from stack.config import DatabaseSettings, RunTags, SandboxSettings, StackConfig, TlsSettings
 from stack.synthesis.synth import PROJECT_ROOT, synthesize_many
 from stack.synthesis.cache import SynthCache, caching_off, default_cache_dir
 from tests.unit import head_start
@@ -29,6 +29,10 @@ IMPORTED = StackConfig(
 SANDBOX = dataclasses.replace(IMPORTED, environment_suffix="unit03",
                               tls=TlsSettings(certificate_arn=IMPORTED.tls.certificate_arn),
                               sandbox=SandboxSettings(endpoint="http://127.0.0.1:5999"))
+# Production with the run tags a harness run adds (the other three have none: their JSON is
+# what `python -m stack.cli` has always written).
+TAGGED = dataclasses.replace(PRODUCTION, environment_suffix="unit04", run=RunTags(
+    run_id="0f1e2d3c4b5a69788796a5b4c3d2e1f0", expires_at="2026-11-30T01:00:00Z"))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,7 +64,7 @@ def background_checks(tmp_path_factory):
 @pytest.fixture(scope="session")
 def synthesized(request, tmp_path_factory, background_checks) -> dict[str, TfJson]:
     root = tmp_path_factory.mktemp("synth")
-    configs = {"prod": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX}
+    configs = {"prod": PRODUCTION, "imported": IMPORTED, "sandbox": SANDBOX, "tagged": TAGGED}
     # STACK_SYNTH_CACHE=off forces a fresh synth (what the benchmark's cold run does).
     cache = None if caching_off() else SynthCache(default_cache_dir(PROJECT_ROOT))
     needed = {name for item in request.session.items for name in item.fixturenames}
@@ -85,3 +89,8 @@ def imported(synthesized) -> TfJson:
 @pytest.fixture(scope="session")
 def sandbox(synthesized) -> TfJson:
     return synthesized["sandbox"]
+
+
+@pytest.fixture(scope="session")
+def tagged(synthesized) -> TfJson:
+    return synthesized["tagged"]

@@ -1,0 +1,36 @@
+"""--stack-state: only s3://bucket/prefix; one key per suffix, its own lock file, encrypted."""
+import pytest
+
+from harness.remote_state import RemoteStateError, StateLocation
+
+pytestmark = pytest.mark.unit
+
+
+def test_backend_one_key_per_suffix_with_lock_file_and_encryption():
+    location = StateLocation.parse("s3://ci-state-bucket/platform/nightly/")
+    assert location.url == "s3://ci-state-bucket/platform/nightly"
+    assert location.backend("t1234567", "us-east-1") == {"s3": {
+        "bucket": "ci-state-bucket", "key": "platform/nightly/t1234567/terraform.tfstate",
+        "region": "us-east-1", "encrypt": True, "use_lockfile": True}}
+    assert location.key("t1234567", "deployment.json") == "platform/nightly/t1234567/deployment.json"
+
+
+def test_no_prefix_keys_start_with_the_suffix():
+    location = StateLocation.parse("s3://ci-state-bucket")
+    assert location.key("t1", "terraform.tfstate") == "t1/terraform.tfstate"
+    assert location.suffixes_prefix() == ""
+
+
+@pytest.mark.parametrize("url, rule", [
+    ("gs://bucket/prefix", "only s3://bucket/prefix"),
+    ("/tmp/state", "only s3://bucket/prefix"),
+    ("s3://Bucket_Upper/p", "not an S3 bucket name"),
+    ("s3://ab/p", "not an S3 bucket name"),
+    ("s3://bucket/p?versionId=1", "no query"),
+    ("s3://bucket/../p", "prefix segment"),
+    ("s3://bucket/p q", "prefix segment"),
+])
+def test_refused_with_the_rule(url, rule):
+    with pytest.raises(RemoteStateError, match="--stack-state") as caught:
+        StateLocation.parse(url)
+    assert rule in str(caught.value)
