@@ -41,12 +41,13 @@ from harness.deployment import Deployer
 from harness.errors import HarnessError
 from harness.hooks import PROVES_PROPERTY, DeploymentSummary
 from harness.options import Options
+from harness.path_checks import directory_problem
 from harness.progress import Progress, timing_table
 from harness.record import Deployment, RecordError, Status, Target
 from harness.run_config import planned_config
 from harness.workdir import Event, StackWorkdir
-from stack.config import (StackConfig, config_from_mapping, config_to_mapping, is_suffix_shape,
-                          loopback_problem)
+from stack.config import (StackConfig, config_from_mapping, config_to_mapping, loopback_problem,
+                          suffix_problem)
 
 _KEY = pytest.StashKey["Harness"]()
 TARGETS = tuple(t.value for t in Target)
@@ -113,10 +114,10 @@ def parse_options(config: pytest.Config) -> Options:
     if named and o.stack_suffix and o.stack_suffix != named:
         raise pytest.UsageError(f"--stack-suffix {o.stack_suffix} contradicts {given[0]} {named}")
     suffix_flag = given[0] if named else "--stack-suffix"
-    if named and not is_suffix_shape(named):
-        # Checked before the name is used as a path under the workdir (no "../x").
-        raise pytest.UsageError(f"{suffix_flag} {named!r}: a suffix is lowercase letters, digits "
-                                "and single hyphens (see the workdir for the recorded ones)")
+    # Checked before the name is used as a path under the workdir (no "../x").
+    problem = suffix_problem(named or o.stack_suffix) if (named or o.stack_suffix) else None
+    if problem:
+        raise pytest.UsageError(f"{suffix_flag} {named or o.stack_suffix!r}: {problem}")
     if o.sandbox_endpoint:
         if Target(target) is not Target.SANDBOX:
             raise pytest.UsageError("--sandbox-endpoint only applies to --stack-target sandbox")
@@ -126,9 +127,10 @@ def parse_options(config: pytest.Config) -> Options:
     workdir = Path(o.stack_workdir or config.getini("stack_workdir"))
     if not workdir.is_absolute():
         workdir = config.rootpath / workdir
-    if workdir.exists() and not workdir.is_dir():
-        raise pytest.UsageError(f"--stack-workdir {workdir} is a file, not a directory: name a "
-                                "directory (it is created if missing)")
+    problem = directory_problem(workdir)
+    if problem:
+        source = "--stack-workdir" if o.stack_workdir else "ini stack_workdir"
+        raise pytest.UsageError(f"{source} {workdir}: {problem}")
     if o.reuse_stack and not StackWorkdir(workdir, o.reuse_stack).exists():
         raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: nothing recorded in "
                                 f"{workdir / o.reuse_stack}; recorded suffixes: "
