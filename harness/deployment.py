@@ -211,6 +211,7 @@ class Deployer:
         state, and leaves a sandbox the plugin started running so that remains possible.
         """
         wd = self.workdir
+        wd.deployment()  # a damaged record is refused before the lock file is created
         with wd.lock():
             record = wd.deployment()
             if record is None or record.status is Status.DESTROYED:

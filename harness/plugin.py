@@ -135,6 +135,11 @@ def parse_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: nothing recorded in "
                                 f"{workdir / o.reuse_stack}; recorded suffixes: "
                                 f"{recorded_suffixes(workdir)}. Deploy one with --keep-stack")
+    if o.reuse_stack:
+        try:  # once here, rather than in the fixture of every test
+            StackWorkdir(workdir, o.reuse_stack).deployment()
+        except RecordError as exc:
+            raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: {exc}") from None
     config_file = o.stack_config or config.getini("stack_config") or os.environ.get("STACK_CONFIG", "")
     if config_file and not Path(config_file).is_absolute():
         config_file = str(config.invocation_params.dir / config_file)
