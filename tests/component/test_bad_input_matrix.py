@@ -224,7 +224,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, obj
         proc = subprocess.run([sys.executable, "-c", RUNNER, cases], cwd=project,
                               env=child_env(), capture_output=True, text=True, timeout=240)
         assert proc.returncode == 0, proc.stderr[-3000:]
-        for case, result in zip(pending, json.loads(proc.stdout.strip().splitlines()[-1])):
+        for case, result in zip(pending, json.loads(proc.stdout.strip().splitlines()[-1]),
+                                strict=True):
             out[case.id] = result
         after, after_beside = snapshot(project), sorted(os.listdir(project.parent))
         changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
