@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -32,10 +33,27 @@ def write_json(out_dir: Path, rel: str, doc: Any, redactor: Redactor) -> Path:
                       redactor)
 
 
-def clear(out_dir: Path) -> None:
-    """Remove this plugin's files from an earlier run (and nothing else in the folder)."""
-    for rel in FILES:
-        (Path(out_dir) / rel).unlink(missing_ok=True)
+# What a bundle consists of in its folder; anything else there is the user's and is kept.
+ENTRIES = frozenset(rel.split("/")[0] for rel in FILES)
+
+
+def staging_dir(out_dir: Path, run_id: str) -> Path:
+    """Where a run builds its bundle: beside ``out_dir`` (the same filesystem, so the swap is
+    two renames), hidden, and named for the run."""
+    return out_dir.parent / f".{out_dir.name}.staging-{run_id}"
+
+
+def swap_in(staging: Path, out_dir: Path) -> None:
+    """Make the complete bundle in ``staging`` the one in ``out_dir``: the earlier bundle is
+    replaced only now, so a run that ends before this point leaves it as it was."""
+    old = staging.with_name(staging.name.replace(".staging-", ".old-", 1))
+    if out_dir.is_dir():
+        for entry in out_dir.iterdir():
+            if entry.name not in ENTRIES and not (staging / entry.name).exists():
+                entry.rename(staging / entry.name)
+        out_dir.rename(old)
+    staging.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_checkov(out_dir: Path) -> dict[str, Any] | None:
@@ -244,6 +262,18 @@ def summary_md(meta: dict[str, Any], rows: list[dict[str, Any]], checkov: dict[s
 def _clean(rec: st.TestRecord, redactor: Redactor) -> st.TestRecord:
     return dataclasses.replace(rec, reason=redactor.text(rec.reason), message=redactor.text(rec.message),
                                claim=redactor.text(rec.claim), facts=redactor.data(rec.facts))
+
+
+def publish(out_dir: Path, staging: Path, meta: dict[str, Any], rows: list[dict[str, Any]],
+            tests: dict[str, st.TestRecord], redactor: Redactor) -> dict[str, Path]:
+    """Write the bundle into ``staging`` (beside what the run's tests put there), then swap it
+    in as ``out_dir``; if writing fails, the earlier bundle stays and the staging goes."""
+    try:
+        written = write_bundle(staging, meta, rows, tests, redactor)
+        swap_in(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {name: out_dir / path.relative_to(staging) for name, path in written.items()}
 
 
 def write_bundle(out_dir: Path, meta: dict[str, Any], rows: list[dict[str, Any]],

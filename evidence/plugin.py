@@ -24,6 +24,7 @@ from evidence import bundle, catalogue, environment, secret_capture
 from evidence import status as st
 from evidence.redact import Redactor
 from harness.hooks import PROVES_PROPERTY
+from harness.path_checks import directory_problem
 
 _KEY = pytest.StashKey["EvidenceRun"]()
 CONTROLS_PROP = "pci_dss"
@@ -49,6 +50,9 @@ class EvidenceRun:
     tests: dict[str, st.TestRecord] = field(default_factory=dict)
     rows: list[dict[str, Any]] | None = None
     written: dict[str, Path] = field(default_factory=dict)
+    # Where this run's files go until the bundle is complete (bundle.staging_dir); created
+    # by the first write, so a run that writes nothing creates nothing.
+    staging: Path | None = None
 
     def record(self, nodeid: str) -> st.TestRecord:
         if nodeid not in self.tests:
@@ -76,7 +80,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("evidence", "PCI DSS release evidence (evidence.plugin)")
     g.addoption("--evidence-dir", metavar="DIR",
                 help="write this run's evidence bundle (junit.xml, report.json, summary.md, "
-                     "checkov/) into DIR; earlier bundle files there are replaced. Default: "
+                     "checkov/) into DIR, replacing the earlier bundle there once this one "
+                     "is complete. Default: "
                      "$EVIDENCE_DIR, or out/evidence when CI=true")
     g.addoption("--stack-base", metavar="REF",
                 help="the release this change must upgrade in place (evidence/base_synth.py): "
@@ -102,12 +107,12 @@ def pytest_configure(config: pytest.Config) -> None:
     secret_capture.install(run.redactor.add)
     if worker is not None:
         run.out_dir = Path(worker["evidence_dir"]) if worker.get("evidence_dir") else None
+        run.staging = Path(worker["evidence_staging"]) if worker.get("evidence_staging") else None
+    elif out_dir is not None:
+        run.staging = bundle.staging_dir(out_dir, run_id)
     config.stash[_KEY] = run
     if run.is_controller:
         config.pluginmanager.register(_Aggregator(run), "evidence-aggregator")
-    if out_dir and worker is None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        bundle.clear(out_dir)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -115,6 +120,7 @@ def pytest_configure_node(node) -> None:
     run = _run(node.config)
     node.workerinput["evidence_run_id"] = run.run_id
     node.workerinput["evidence_dir"] = str(run.out_dir) if run.out_dir else ""
+    node.workerinput["evidence_staging"] = str(run.staging) if run.staging else ""
 
 
 def _out_dir(config: pytest.Config) -> Path | None:
@@ -138,6 +144,13 @@ def _out_dir(config: pytest.Config) -> Path | None:
             "rootdir, so the project's pytest.ini (markers, addopts, testpaths) was not read. "
             f"Write --evidence-dir={chosen} (one word), name the tests as well (e.g. tests/unit), "
             f"or set EVIDENCE_DIR={chosen}")
+    # The bundle is built beside the folder and swapped in: both must be possible.
+    problem = directory_problem(path) or (
+        None if (where := directory_problem(path.parent)) is None
+        else f"its bundle is built beside it, but {path.parent} {where}")
+    if problem:
+        source = "--evidence-dir" if chosen == config.option.evidence_dir else "EVIDENCE_DIR"
+        raise pytest.UsageError(f"{source} {path}: {problem}")
     return path
 
 
@@ -231,7 +244,7 @@ class BundleWriter:
 @pytest.fixture(scope="session")
 def evidence_bundle(request: pytest.FixtureRequest) -> BundleWriter:
     run = _run(request.config)
-    return BundleWriter(run.out_dir, run.redactor)
+    return BundleWriter(run.staging, run.redactor)
 
 
 # ------------------------------------------------------------------ outcomes (where reports arrive)
@@ -313,7 +326,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
         git = environment.git_info(root)
         meta["git_commit"] = git["commit"] + (" (working tree has uncommitted changes)" if git["dirty"] else "")
         meta["tools"] = environment.tool_versions(root)
-        run.written = bundle.write_bundle(run.out_dir, meta, run.rows, run.tests, run.redactor)
+        assert run.staging is not None  # set with out_dir in pytest_configure
+        run.written = bundle.publish(run.out_dir, run.staging, meta, run.rows, run.tests,
+                                     run.redactor)
     return result
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from stack.config import ConfigError, StackConfig, config_from_mapping, config_to_mapping
 
-from harness import certs, mirror, sandbox
+from harness import certs, mirror, preflight, sandbox
 from harness.aws_clients import AwsClients, clients_for
 from harness.deployed import DeployedStack
 from harness.errors import DeployError, DestroyError, HarnessError
@@ -98,10 +98,7 @@ class Deployer:
                     f"{self.opts.config_file}. Use credentials for an allowed (non-production) "
                     "account, or add it to the allow-list if it really is a test account")
         if self.opts.is_sandbox and self.opts.sandbox_endpoint:
-            if not sandbox.is_up(self.opts.sandbox_endpoint):
-                raise DeployError(f"--sandbox-endpoint {self.opts.sandbox_endpoint} does not answer; "
-                                  "start it (python -m moto.server -H 127.0.0.1 -p PORT) or omit "
-                                  "the option to let the plugin start one")
+            preflight.check_given_sandbox(self.opts.sandbox_endpoint, cfg.region)
         return mirror_root
 
     def _deploy_new(self, planned: StackConfig, mirror_root: Path) -> DeployedStack:
@@ -187,8 +184,7 @@ class Deployer:
         if record.status is not Status.DEPLOYED:
             raise DeployError(f"the deployment of suffix {self.opts.suffix} is {record.status}, "
                               f"not deployed; destroy it with --destroy-stack {self.opts.suffix}")
-        if self.opts.sandbox_endpoint and self.opts.sandbox_endpoint != record.endpoint:
-            record = self.workdir.save_deployment(record.with_endpoint(self.opts.sandbox_endpoint))
+        record = self._with_given_endpoint(record, DeployError)
         if record.is_sandbox and (record.endpoint is None or not sandbox.is_up(record.endpoint)):
             raise DeployError(f"the sandbox {record.endpoint} that holds suffix "
                               f"{self.opts.suffix} does not answer; its resources are gone with it")
@@ -196,6 +192,23 @@ class Deployer:
         if has_state(self.workdir) and not (self.workdir.tf_dir / ".terraform").is_dir():
             tf.init()  # another machine deployed it (--stack-state): its backend is new here
         return self._read_outputs(tf, record, self._deployed_config(record))
+
+    def _with_given_endpoint(self, record: Deployment, error: type[HarnessError]) -> Deployment:
+        """``record`` moved to --sandbox-endpoint, written only once that endpoint answers: a
+        mistyped address must not replace the one that still reaches the deployment."""
+        given = self.opts.sandbox_endpoint
+        if not given or given == record.endpoint:
+            return record
+        if not record.is_sandbox:
+            raise error(f"--sandbox-endpoint {given}: suffix {self.opts.suffix} was deployed to "
+                        f"--stack-target {record.target} ({self.workdir.deployment_file}); "
+                        "leave the option out")
+        try:
+            preflight.require_answering(given)
+        except DeployError as exc:
+            raise error(f"{exc}. {self.workdir.deployment_file} still names {record.endpoint} "
+                        "and is unchanged") from None
+        return self.workdir.save_deployment(record.with_endpoint(given))
 
     def _deployed_config(self, record: Deployment) -> StackConfig:
         if record.config is None:
@@ -217,10 +230,12 @@ class Deployer:
         state, and leaves a sandbox the plugin started running so that remains possible.
         """
         wd = self.workdir
+        wd.deployment()  # a damaged record is refused before the lock file is created
         with wd.lock():
             record = wd.deployment()
             if record is None or record.status is Status.DESTROYED:
                 return []
+            record = self._with_given_endpoint(record, DestroyError)
             wd.event(Event.DESTROY_START, run_id=self.run_id, previous_status=record.status.value)
             record = wd.save_deployment(record.destroying())
             sandbox_gone = (record.is_sandbox and record.endpoint is not None

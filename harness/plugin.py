@@ -42,14 +42,15 @@ from harness.deployment import Deployer
 from harness.errors import HarnessError
 from harness.hooks import PROVES_PROPERTY, DeploymentSummary
 from harness.options import Options
+from harness.path_checks import directory_problem
 from harness.progress import Progress, timing_table
 from harness.record import Deployment, RecordError, Status, Target
 from harness.remote_state import RemoteStateError, StateLocation, list_lines, workdir_for
 from harness.run_tags import DEFAULT_TTL, MAX_TTL_TEXT, MIN_TTL_TEXT, TtlError, expires_at, parse_ttl
 from harness.run_config import planned_config
 from harness.workdir import Event, StackWorkdir
-from stack.config import (StackConfig, config_from_mapping, config_to_mapping, is_suffix_shape,
-                          loopback_problem)
+from stack.config import (StackConfig, config_from_mapping, config_to_mapping, loopback_problem,
+                          suffix_problem)
 
 _KEY = pytest.StashKey["Harness"]()
 TARGETS = tuple(t.value for t in Target)
@@ -133,10 +134,10 @@ def parse_options(config: pytest.Config) -> Options:
     if named and o.stack_suffix and o.stack_suffix != named:
         raise pytest.UsageError(f"--stack-suffix {o.stack_suffix} contradicts {given[0]} {named}")
     suffix_flag = given[0] if named else "--stack-suffix"
-    if named and not is_suffix_shape(named):
-        # Checked before the name is used as a path under the workdir (no "../x").
-        raise pytest.UsageError(f"{suffix_flag} {named!r}: a suffix is lowercase letters, digits "
-                                "and single hyphens (see the workdir for the recorded ones)")
+    # Checked before the name is used as a path under the workdir (no "../x").
+    problem = suffix_problem(named or o.stack_suffix) if (named or o.stack_suffix) else None
+    if problem:
+        raise pytest.UsageError(f"{suffix_flag} {named or o.stack_suffix!r}: {problem}")
     if o.sandbox_endpoint:
         if Target(target) is not Target.SANDBOX:
             raise pytest.UsageError("--sandbox-endpoint only applies to --stack-target sandbox")
@@ -146,14 +147,20 @@ def parse_options(config: pytest.Config) -> Options:
     workdir = Path(o.stack_workdir or config.getini("stack_workdir"))
     if not workdir.is_absolute():
         workdir = config.rootpath / workdir
-    if workdir.exists() and not workdir.is_dir():
-        raise pytest.UsageError(f"--stack-workdir {workdir} is a file, not a directory: name a "
-                                "directory (it is created if missing)")
+    problem = directory_problem(workdir)
+    if problem:
+        source = "--stack-workdir" if o.stack_workdir else "ini stack_workdir"
+        raise pytest.UsageError(f"{source} {workdir}: {problem}")
     state_url = parse_state(config, Target(target))
     if o.reuse_stack and not workdir_for(workdir, o.reuse_stack, state_url).exists():
         raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: nothing recorded in "
                                 f"{workdir / o.reuse_stack}; recorded suffixes: "
                                 f"{recorded_suffixes(workdir)}. Deploy one with --keep-stack")
+    if o.reuse_stack:
+        try:  # once here, rather than in the fixture of every test
+            workdir_for(workdir, o.reuse_stack, state_url).deployment()
+        except RecordError as exc:
+            raise pytest.UsageError(f"--reuse-stack {o.reuse_stack}: {exc}") from None
     config_file = o.stack_config or config.getini("stack_config") or os.environ.get("STACK_CONFIG", "")
     if config_file and not Path(config_file).is_absolute():
         config_file = str(config.invocation_params.dir / config_file)

@@ -132,6 +132,9 @@ def read_record(path: Path) -> Deployment | None:
         return None
     except OSError as exc:
         raise RecordError(_unreadable(path, f"cannot be read ({exc})")) from None
+    except UnicodeDecodeError as exc:  # a binary or otherwise damaged file
+        raise RecordError(_unreadable(path, f"is not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                                            f"at offset {exc.start})")) from None
     try:
         return Deployment.model_validate_json(text)
     except ValidationError as exc:

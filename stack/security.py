@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityG
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 
 from stack.context import APP_PORT, DB_PORT, StackContext, allow, policy
+from stack.managed_policies import SSM_CORE_POLICY
 
 KEY_DELETION_WINDOW_DAYS = 7
 # Key administration, spelled out: a key policy with kms:* would be a wildcard action.
@@ -36,7 +37,6 @@ KEY_USE_ACTIONS = [
     "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey",
 ]
 CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
-SSM_CORE_POLICY = "arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
 @dataclass(frozen=True)

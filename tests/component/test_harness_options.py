@@ -81,17 +81,17 @@ BAD_OPTIONS = [
     (["--sandbox-endpoint", "http://127.0.0.1"], {}, "must name a host and a port"),
     (["--sandbox-endpoint", "http://127.0.0.1:99999"], {}, "not a URL"),
     (["--sandbox-endpoint", ""], {}, "--sandbox-endpoint was given an empty value"),
-    (["--stack-suffix", "Bad_Suffix"], {}, "--stack-suffix Bad_Suffix: invalid stack"),
-    (["--stack-suffix", "UPPER"], {}, "environment_suffix='UPPER': only lowercase"),
+    (["--stack-suffix", "Bad_Suffix"], {}, "--stack-suffix 'Bad_Suffix': only lowercase"),
+    (["--stack-suffix", "UPPER"], {}, "--stack-suffix 'UPPER': only lowercase"),
     (["--stack-suffix", "a" * 30], {}, "the suffix may have at most 24 characters"),
     (["--stack-suffix", ""], {}, "--stack-suffix was given an empty value"),
     (["--stack-suffix", "dou--ble"], {}, "single hyphens"),
     (["--stack-suffix=-lead"], {}, "not starting or ending with a hyphen"),
     (["--reuse-stack", "nosuch"], {}, "--reuse-stack nosuch: nothing recorded"),
-    (["--reuse-stack", "BAD"], {}, "--reuse-stack 'BAD': a suffix is lowercase"),
+    (["--reuse-stack", "BAD"], {}, "--reuse-stack 'BAD': only lowercase"),
     (["--reuse-stack", ""], {}, "--reuse-stack was given an empty value"),
-    (["--destroy-stack", "../escape"], {}, "--destroy-stack '../escape': a suffix is"),
-    (["--destroy-stack", "Nope"], {}, "--destroy-stack 'Nope': a suffix is"),
+    (["--destroy-stack", "../escape"], {}, "--destroy-stack '../escape': only lowercase"),
+    (["--destroy-stack", "Nope"], {}, "--destroy-stack 'Nope': only lowercase"),
     (["--destroy-stack", ""], {}, "--destroy-stack was given an empty value"),
     (["--reuse-stack", "abc", "--keep-stack"], {}, "--reuse-stack and --keep-stack cannot be combined"),
     (["--destroy-stack", "abc", "--keep-stack"], {}, "--destroy-stack and --keep-stack cannot be"),
@@ -165,7 +165,7 @@ def test_bad_options_are_usage_errors(bad_option_results, case):
 
 def test_bad_options_fail_the_same_way_from_a_shell(project):
     """The in-process table above, checked against a real command line for two cases."""
-    for args, message in ((["--stack-suffix", "UPPER"], "environment_suffix='UPPER'"),
+    for args, message in ((["--stack-suffix", "UPPER"], "--stack-suffix 'UPPER': only lowercase"),
                           (["--destroy-stack", ""], "--destroy-stack was given an empty value")):
         proc = run(project, *args)
         assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
