@@ -19,8 +19,10 @@ class Cluster:
 def find_database(s: Sweep, out: list[Found]) -> None:
     rds = s.c.rds
     clusters: set[str] = set()
+    existing: set[str] = set()
     with s.listing("rds clusters"):
         for c in pages(rds, "describe_db_clusters", "DBClusters"):
+            existing.add(c["DBClusterIdentifier"])
             arn = c.get("DBClusterArn", "")
             why = s.hit(c["DBClusterIdentifier"], tags=c.get("TagList"), arn=arn)
             if why:
@@ -35,6 +37,13 @@ def find_database(s: Sweep, out: list[Found]) -> None:
             if why:
                 out.append(Found("rds instance", i["DBInstanceIdentifier"],
                                  i["DBInstanceIdentifier"], why, arn=arn))
+    with s.listing("rds automated cluster snapshots"):
+        # AWS deletes a cluster's automated snapshots with it; moto keeps them (with the
+        # cluster's tags, copy_tags_to_snapshot). Those of a cluster that is gone are gone.
+        for snap in pages(rds, "describe_db_cluster_snapshots", "DBClusterSnapshots",
+                          SnapshotType="automated"):
+            if snap.get("DBClusterIdentifier") not in existing:
+                s.gone.add(snap.get("DBClusterSnapshotArn", ""))
     with s.listing("rds subnet groups"):
         for g in pages(rds, "describe_db_subnet_groups", "DBSubnetGroups"):
             arn = g.get("DBSubnetGroupArn", "")
