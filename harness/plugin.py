@@ -362,8 +362,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if harness.opts.keep:
             harness.kept = deployer.keep_message(record)
             return
-        with _signals_deferred(deployer.progress.say):
+        # Not re-raised: the evidence bundle and the summary come after this hook and must
+        # still be written; the exit status says the run was interrupted.
+        with _signals_deferred(deployer.progress.say, reraise=False) as received:
             harness.destroy_check = deployer.destroy()
+        if received:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
     except HarnessError as exc:  # DestroyError, or RecordError: what exists is unknown
         harness.destroy_error = str(exc)
         deployer.progress.say(harness.destroy_error)

@@ -47,13 +47,14 @@ def restore(previous: Handlers) -> None:
 
 @contextlib.contextmanager
 def deferred(say: Callable[[str], None], doing: str = "destroy",
-             reraise: bool = True) -> Iterator[None]:
+             reraise: bool = True) -> Iterator[list[int]]:
     """Work that must not be cut short (the destroy; stopping terraform): a signal meanwhile
-    is noted with a message and, with ``reraise``, raised as KeyboardInterrupt afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+    is noted with a message and, with ``reraise``, raised as KeyboardInterrupt afterwards;
+    without, the caller reads the signals received from the yielded list."""
     received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
 
     def note(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
@@ -62,7 +63,7 @@ def deferred(say: Callable[[str], None], doing: str = "destroy",
 
     previous = {s: signal.signal(s, note) for s in DEFERRED_SIGNALS}
     try:
-        yield
+        yield received
     finally:
         restore(previous)
     if received and reraise:
