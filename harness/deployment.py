@@ -24,7 +24,7 @@ from harness.progress import Progress
 from harness.record import Deployment, RecordError, Status, Target
 from harness.run_config import sandbox_config
 from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, require_version,
-                               terraform_env)
+                               terraform_binary, terraform_env)
 from harness.workdir import Event
 
 Synthesizer = Callable[[StackConfig, Path], Path]
@@ -82,7 +82,7 @@ class Deployer:
     def _preflight(self, cfg: StackConfig) -> Path:
         """Everything that can be refused is refused here, before anything is created."""
         try:
-            require_version()  # finds the binary and refuses one older than MIN_TERRAFORM
+            terraform_binary()  # finds the binary or says what to install
         except TerraformError as exc:
             raise DeployError(str(exc)) from None
         try:
@@ -94,6 +94,11 @@ class Deployer:
                 require_allowed_account(cfg.region, cfg.allowed_account_ids, self.opts.config_file)
             except AccountCheckError as exc:
                 raise DeployError(str(exc)) from None
+        try:
+            # After the account check: an allow-list refusal must not run terraform at all.
+            require_version()  # refuses a terraform older than the JSON needs
+        except TerraformError as exc:
+            raise DeployError(str(exc)) from None
         if self.opts.is_sandbox and self.opts.sandbox_endpoint:
             if not sandbox.is_up(self.opts.sandbox_endpoint):
                 raise DeployError(f"--sandbox-endpoint {self.opts.sandbox_endpoint} does not answer; "
