@@ -64,3 +64,14 @@ def test_sandbox_terraform_env_carries_nothing_of_the_caller(ambient, monkeypatc
     assert not leaked, leaked
     with pytest.raises(TerraformError, match="needs the sandbox endpoint"):
         terraform_env(Path("/tmp/terraform.rc"), "us-east-1", None)
+
+
+def test_a_deployed_sandbox_stack_without_an_endpoint_gets_no_clients(ambient, tmp_path):
+    from harness.deployed import DeployedStack
+    from harness.options import Options
+    from harness.record import Target
+    from harness.run_config import planned_config
+    opts = Options(target=Target.SANDBOX, suffix="tiso2", workdir_root=tmp_path)
+    with pytest.raises(SandboxEndpointError, match="no endpoint recorded"):
+        DeployedStack(suffix="tiso2", target=Target.SANDBOX, region="us-east-1", endpoint=None,
+                      output_values={}, workdir=opts.workdir, config=planned_config(opts))
