@@ -48,6 +48,7 @@ STOP_GRACE_SECONDS = 60.0
 TRANSIENT_PATTERNS = tuple(re.compile(p, re.I) for p in (
     r"Throttling", r"Rate exceeded", r"TooManyRequests", r"RequestLimitExceeded",
     r"connection reset", r"connection refused", r"send request failed", r"i/o timeout",
+    r"use of closed network connection",
     r"EOF$", r"ServiceUnavailable", r"InternalError", r"Error acquiring the state lock",
     r"DependencyViolation", r"timeout while waiting for", r"is currently in use",
     r"OperationAborted", r"PriorRequestNotComplete",
@@ -258,8 +259,8 @@ class Terraform:
             exc = state.outcome.exception() if state.outcome else None
             first = str(exc).splitlines()[0] if exc else ""
             wait = state.next_action.sleep if state.next_action else 0.0
-            self.progress.say(f"{name}: attempt {state.attempt_number} of {attempts} hit a "
-                              f"transient error ({first}); retrying in {wait:.0f}s")
+            self.progress.say(f"{name}: attempt {state.attempt_number} hit a transient error "
+                              f"({first}); retrying in {wait:.0f}s (at most {attempts} attempts)")
 
         for attempt in Retrying(stop=stop_after_attempt(attempts) | stop_after_delay(
                                     RETRY_WITHIN_SECONDS),
