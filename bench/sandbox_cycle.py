@@ -205,7 +205,7 @@ def measure_floor(tmp: Path, variants: list[FloorCycle], timeout: float) -> Floo
         result.synth = time.monotonic() - started
         shutil.copytree(stack_json.parent, tf_dir)  # the JSON refers to its assets relatively
         cli_config = mirror.write_cli_config(tf_dir / "terraform.rc", mirror.require_mirror())
-        env = harness_terraform.terraform_env(cli_config, cfg.region)
+        env = harness_terraform.terraform_env(cli_config, cfg.region, endpoint)
         tf = harness_terraform.terraform_binary()
         result.init = run_bounded("floor: terraform init", [tf, "init", "-input=false", "-no-color"],
                                   cwd=tf_dir, env=env, log=work / "init.log", timeout=timeout)

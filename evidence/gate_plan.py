@@ -101,10 +101,10 @@ class GatePlan:
         self.tf_dir.mkdir(parents=True)
         (self.tf_dir / STACK_FILE).write_text(json.dumps({"terraform": REQUIREMENTS}))
         self._cli_config = mirror.write_cli_config(self.workdir / "terraform.rc", mirror_root)
-        self._env = terraform_env(self._cli_config, PREPARED_REGION)
         started = time.monotonic()
         self._endpoint, self._pid = sandbox.start(self.workdir / "moto.log")
         self.seconds["moto start"] = time.monotonic() - started
+        self._env = terraform_env(self._cli_config, PREPARED_REGION, self._endpoint)
         self._terraform("init", ["init", "-input=false", "-no-color"], 300)
 
     def plan(self, stack_dir: Path) -> Path:
@@ -119,7 +119,7 @@ class GatePlan:
             synth_endpoint = sandbox_endpoint(doc)
             region = doc["provider"]["aws"][0].get("region", PREPARED_REGION)
             if region != PREPARED_REGION:
-                self._env = terraform_env(self._cli_config, region)
+                self._env = terraform_env(self._cli_config, region, self._endpoint)
             # The unit synth names a placeholder port; this plan's moto listens elsewhere.
             stack_file.write_text(text.replace(synth_endpoint, self._endpoint))
             if init_requirements(doc.get("terraform", {})) != REQUIREMENTS:

@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
+from harness.errors import HarnessError
+from stack.config import loopback_problem
+
 SANDBOX_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+# A sandbox session reads nothing from the caller's AWS setup: no AWS_PROFILE (a profile
+# missing here would even fail the session), no config or credentials files. With the
+# explicit test keys, no session token or credential provider is consulted either.
+_SANDBOX_SESSION_VARS = {"profile": (None, None, None, None),
+                         "config_file": (None, None, os.devnull, None),
+                         "credentials_file": (None, None, os.devnull, None)}
+
+
+class SandboxEndpointError(HarnessError):
+    """A sandbox client without a loopback endpoint: it would reach AWS with ambient credentials."""
 
 
 class AwsClients:
@@ -18,10 +33,17 @@ class AwsClients:
                  config: Any = None):
         import boto3                      # here, not at import: every pytest start loads the
         from botocore.config import Config  # plugin, few sessions talk to AWS (~0.2 s)
+        import botocore.session
         self.region = region
         self.endpoint = endpoint
         if endpoint:
-            self._session = boto3.session.Session(region_name=region, **SANDBOX_CREDENTIALS)
+            problem = loopback_problem(endpoint)
+            if problem:
+                raise SandboxEndpointError(f"sandbox endpoint {endpoint!r}: {problem}. Pass "
+                                           "--sandbox-endpoint http://127.0.0.1:PORT")
+            core = botocore.session.Session(session_vars=_SANDBOX_SESSION_VARS)
+            self._session = boto3.session.Session(botocore_session=core, region_name=region,
+                                                  **SANDBOX_CREDENTIALS)
         else:
             self._session = boto3.session.Session(region_name=region, profile_name=profile)
         self._config = config or Config(retries={"max_attempts": 8, "mode": "standard"},
@@ -45,6 +67,17 @@ class AwsClients:
         if service in names:
             return self.client(service.rstrip("_"))
         raise AttributeError(f"AwsClients has no client {service!r}; use .client({service!r})")
+
+
+def sandbox_clients(region: str, endpoint: str | None) -> AwsClients:
+    """The sandbox's clients; a sandbox with no endpoint recorded is an error, never a client
+    that falls back to AWS's endpoints and the caller's credentials."""
+    if not endpoint:
+        raise SandboxEndpointError(
+            "the sandbox has no endpoint recorded: refusing to build AWS clients without one "
+            "(they would reach AWS with whatever credentials are set). Start the sandbox again "
+            "or pass --sandbox-endpoint http://127.0.0.1:PORT")
+    return clients_for(region, endpoint)
 
 
 @functools.cache

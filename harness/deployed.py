@@ -8,7 +8,7 @@ from typing import Any
 from stack.config import StackConfig
 from stack.outputs import OutputsError, StackOutputs
 
-from harness.aws_clients import AwsClients, clients_for
+from harness.aws_clients import AwsClients, clients_for, sandbox_clients
 from harness.errors import HarnessError
 from harness.record import Target
 from harness.workdir import StackWorkdir
@@ -33,7 +33,9 @@ class DeployedStack:
     clients: AwsClients = field(init=False)
 
     def __post_init__(self) -> None:
-        self.clients = clients_for(self.region, self.endpoint)
+        # A sandbox stack without an endpoint is an error, never clients that reach AWS.
+        self.clients = (sandbox_clients(self.region, self.endpoint)
+                        if self.target is Target.SANDBOX else clients_for(self.region))
 
     @property
     def is_sandbox(self) -> bool:

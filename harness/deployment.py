@@ -13,18 +13,20 @@ from collections.abc import Callable
 from stack.config import ConfigError, StackConfig, config_from_mapping, config_to_mapping
 
 from harness import certs, mirror, preflight, sandbox
-from harness.aws_clients import AwsClients, clients_for
+from harness.account_check import AccountCheckError, require_allowed_account
+from harness.aws_clients import AwsClients, clients_for, sandbox_clients
+from harness.destroy_check import DestroyCheck, verify_destroy
 from harness.deployed import DeployedStack
 from harness.errors import DeployError, DestroyError, HarnessError
+from harness.idempotency import check_idempotent
 from harness.options import Options
-from harness.sweep import leftovers
 from harness.progress import Progress
 from harness.record import Deployment, RecordError, Status, Target
 from harness.remote_state import RemoteWorkdir, has_state, save_origin
 from harness.run_facts import RunOrigin
 from harness.run_config import sandbox_config
-from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, terraform_binary,
-                               terraform_env)
+from harness.terraform import (SANDBOX_DESTROY_FLAGS, Terraform, TerraformError, require_version,
+                               terraform_binary, terraform_env)
 from harness.upgrade import BaseSynthesizer, Upgrade, synthesize_base
 from harness.workdir import Event
 
@@ -43,18 +45,21 @@ class Deployer:
                         if opts.upgrade_from is not None else None)
 
     # ---------------------------------------------------------------- environment
-    def terraform(self, target: Target, region: str) -> Terraform:
+    def terraform(self, target: Target, region: str, endpoint: str | None = None) -> Terraform:
         in_sandbox = target is Target.SANDBOX
-        env = terraform_env(self.workdir.cli_config, region if in_sandbox else None)
+        env = terraform_env(self.workdir.cli_config, region if in_sandbox else None,
+                            endpoint if in_sandbox else None)
         return Terraform(self.workdir, env, self.progress, destroy_attempts=self.opts.destroy_attempts,
                          destroy_flags=SANDBOX_DESTROY_FLAGS if in_sandbox else ())
 
     def _terraform_for(self, record: Deployment) -> Terraform:
-        return self.terraform(record.target, record.region)
+        return self.terraform(record.target, record.region, record.endpoint)
 
     @staticmethod
     def _clients(record: Deployment) -> AwsClients:
-        return clients_for(record.region, record.endpoint)
+        if record.is_sandbox:
+            return sandbox_clients(record.region, record.endpoint)
+        return clients_for(record.region)
 
     # ---------------------------------------------------------------- deploy
     def deploy(self, planned: StackConfig) -> DeployedStack:
@@ -90,13 +95,15 @@ class Deployer:
         except mirror.MirrorError as exc:
             raise DeployError(str(exc)) from None
         if not self.opts.is_sandbox:
-            account = clients_for(cfg.region).account_id()
-            if account not in cfg.allowed_account_ids:
-                raise DeployError(
-                    f"refusing to deploy: the caller's credentials are for account {account}, "
-                    f"which is not in allowed_account_ids {list(cfg.allowed_account_ids)} of "
-                    f"{self.opts.config_file}. Use credentials for an allowed (non-production) "
-                    "account, or add it to the allow-list if it really is a test account")
+            try:
+                require_allowed_account(cfg.region, cfg.allowed_account_ids, self.opts.config_file)
+            except AccountCheckError as exc:
+                raise DeployError(str(exc)) from None
+        try:
+            # After the account check: an allow-list refusal must not run terraform at all.
+            require_version()  # refuses a terraform older than the JSON needs
+        except TerraformError as exc:
+            raise DeployError(str(exc)) from None
         if self.opts.is_sandbox and self.opts.sandbox_endpoint:
             preflight.check_given_sandbox(self.opts.sandbox_endpoint, cfg.region)
         return mirror_root
@@ -139,6 +146,7 @@ class Deployer:
             if self.upgrade is not None:
                 self.upgrade.check_plan(tf)
             tf.apply()
+            check_idempotent(tf, record.target, self.progress)
             stack = self._read_outputs(tf, record, cfg)
             record = wd.save_deployment(record.deployed(stack.resources))
             wd.event(Event.DEPLOY_DONE, run_id=self.run_id, resources=len(stack.resources))
@@ -223,18 +231,20 @@ class Deployer:
                               f"{self.opts.suffix} and deploy again") from None
 
     # ---------------------------------------------------------------- destroy
-    def destroy(self) -> list[str]:
-        """Destroy whatever the workdir says exists; return leftover notes (sandbox check).
+    def destroy(self) -> DestroyCheck | None:
+        """Destroy whatever the workdir says exists, then take the inventory (every target).
 
-        Raises DestroyError with the exact commands that finish the job; never deletes the
-        state, and leaves a sandbox the plugin started running so that remains possible.
+        Returns what the inventory found (None: nothing was recorded to destroy). Raises
+        DestroyError with the exact commands that finish the job when the destroy failed or
+        anything carrying the suffix is left; never deletes the state, and leaves a sandbox
+        the plugin started running so that remains possible.
         """
         wd = self.workdir
         wd.deployment()  # a damaged record is refused before the lock file is created
         with wd.lock():
             record = wd.deployment()
             if record is None or record.status is Status.DESTROYED:
-                return []
+                return None
             record = self._with_given_endpoint(record, DestroyError)
             wd.event(Event.DESTROY_START, run_id=self.run_id, previous_status=record.status.value)
             record = wd.save_deployment(record.destroying())
@@ -249,35 +259,49 @@ class Deployer:
                                           "deployed into it with it; nothing to destroy")
                         wd.save_deployment(record.destroyed(sandbox_gone=True))
                         wd.event(Event.DESTROY_DONE, run_id=self.run_id, sandbox_gone=True, leftovers=[])
-                        return []
+                        return DestroyCheck(None, f"the sandbox process {record.moto_pid} ended, "
+                                            "and with it everything in its memory")
                     raise DestroyError(f"the sandbox {record.endpoint} does not answer; start it "
                                        "again or pass --sandbox-endpoint with its new address")
-                tf = self._terraform_for(record)
-                if has_state(wd):
-                    if not (wd.tf_dir / ".terraform").is_dir():
-                        tf.init()
-                    tf.destroy()
-                if record.is_sandbox and record.certificate_arn:
-                    certs.delete(self._clients(record).acm, record.certificate_arn)
-                notes: list[str] = []
-                if record.is_sandbox:
-                    check = leftovers(self._clients(record), self.opts.suffix)
-                    found, unchecked = [x.line() for x in check.leftovers], list(check.unchecked)
-                    notes = [f"LEFTOVER {f}" for f in found] + [f"unchecked {u}" for u in unchecked]
-                    if found:
-                        raise DestroyError(
-                            "terraform destroy succeeded but these still carry the suffix "
-                            f"{self.opts.suffix}: {', '.join(found)}")
+                clients = self._clients(record)  # refuses a sandbox without an endpoint
+                destroy_failed = self._terraform_destroy(record)
+                if record.is_sandbox and record.certificate_arn and destroy_failed is None:
+                    certs.delete(clients.acm, record.certificate_arn)
+                checked = verify_destroy(clients, self.opts.suffix, self.progress)
+                if destroy_failed is not None:
+                    raise DestroyError(f"{destroy_failed}\n{checked.failure()}".rstrip()) \
+                        from destroy_failed
+                if checked.failure():
+                    raise DestroyError(f"terraform destroy succeeded but {checked.failure()}")
             except BaseException as exc:
                 error = str(exc).splitlines()[0][:500] if str(exc) else type(exc).__name__
                 wd.save_deployment(record.destroy_failed(error))
                 wd.event(Event.DESTROY_FAILED, run_id=self.run_id, error=error)
                 raise DestroyError(self.how_to_finish(exc, record)) from exc
             wd.save_deployment(record.destroyed())
-            wd.event(Event.DESTROY_DONE, run_id=self.run_id, leftovers=notes)
+            wd.event(Event.DESTROY_DONE, run_id=self.run_id, leftovers=checked.lines(),
+                     verified=checked.verified_clean)
             if record.started_moto:
                 sandbox.stop(record.moto_pid)
-            return notes
+            return checked
+
+    def _terraform_destroy(self, record: Deployment) -> Exception | None:
+        """``terraform destroy`` if there is a state; its error, returned so that the
+        inventory still runs after a failed or timed-out destroy."""
+        wd = self.workdir
+        if not has_state(wd):
+            self.progress.say(f"destroy: no state for suffix {self.opts.suffix}: terraform "
+                              "destroy skipped; the inventory decides whether anything carrying "
+                              "the suffix is left")
+            return None
+        tf = self._terraform_for(record)
+        try:
+            if not (wd.tf_dir / ".terraform").is_dir():
+                tf.init()
+            tf.destroy()
+        except Exception as exc:  # noqa: BLE001 - reported after the inventory, with it
+            return exc
+        return None
 
     def how_to_finish(self, exc: BaseException, record: Deployment) -> str:
         tf = self._terraform_for(record)

@@ -21,24 +21,23 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import string
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
 
-from harness import hooks, upgrade
 from evidence.base_synth import Base
+from harness import hooks, signals, upgrade
+from harness.account_check import AccountCheckError, caller_identity
 from harness.deployed import DeployedStack
 from harness.deployment import Deployer
+from harness.destroy_check import DestroyCheck
 from harness.errors import HarnessError
 from harness.hooks import PROVES_PROPERTY, DeploymentSummary
 from harness.options import Options
@@ -246,9 +245,9 @@ class Harness:
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     stack: DeployedStack | None = None
     destroy_error: str = ""
-    destroy_notes: list[str] = field(default_factory=list)
+    destroy_check: DestroyCheck | None = None
     kept: str = ""
-    _previous_sigterm: Any = None
+    _previous_handlers: signals.Handlers = field(default_factory=dict)
 
     @property
     def workdir(self) -> StackWorkdir:
@@ -332,13 +331,15 @@ def pytest_cmdline_main(config: pytest.Config) -> int | pytest.ExitCode | None:
         return pytest.ExitCode.USAGE_ERROR
     deployer = Deployer(opts, Progress(workdir), _no_synth, run_id="destroy-" + uuid.uuid4().hex[:8])
     started = time.time()
-    with _signals_deferred(deployer.progress):
+    with _signals_deferred(deployer.progress.say):
         try:
-            notes = deployer.destroy()
+            checked = deployer.destroy()
         except HarnessError as exc:  # DestroyError, or RecordError: the record is damaged
             print(str(exc), file=sys.stderr)
             return pytest.ExitCode.TESTS_FAILED
-    print(f"destroyed suffix {opts.suffix}" + "".join(f"\n  {n}" for n in notes))
+    print(f"destroyed suffix {opts.suffix}" + (
+        "" if checked is None else f": {checked.summary_line()}"
+        + "".join(f"\n  {n}" for n in checked.lines())))
     last_destroy = [t for t in workdir.timings() if t["step"] == "destroy"][-1:]
     if last_destroy and last_destroy[0]["at"] >= started:
         print("\n".join(timing_table(last_destroy)))
@@ -383,21 +384,27 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id = uuid.uuid4().hex
         harness = Harness(config, opts, plan_config(config, opts, run_id), run_id=run_id,
                           is_owner=True)
+        if opts.target is Target.AWS:
+            _require_caller(harness.planned.region)
         config.pluginmanager.register(_OutcomeRecorder(harness), "stack-harness-outcomes")
-        if threading.current_thread() is threading.main_thread():
-            harness._previous_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    harness._previous_handlers = signals.install(
+        signals.OWNER_SIGNALS if harness.is_owner else signals.WORKER_SIGNALS)
     config.stash[_KEY] = harness
 
 
-def _sigterm_to_interrupt(signum: int, frame: FrameType | None) -> None:
-    # pytest turns KeyboardInterrupt into an orderly end: sessionfinish runs, so we destroy.
-    raise KeyboardInterrupt("SIGTERM")
+def _require_caller(region: str) -> None:
+    """One bounded STS call before anything is created: no credentials or no answer is one
+    session error, not a traceback in every test (issue #14)."""
+    try:
+        caller_identity(region)
+    except AccountCheckError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     harness = config.stash.get(_KEY, None)
-    if harness is not None and harness._previous_sigterm is not None:
-        signal.signal(signal.SIGTERM, harness._previous_sigterm)
+    if harness is not None:
+        signals.restore(harness._previous_handlers)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -448,8 +455,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if harness.opts.keep:
             harness.kept = deployer.keep_message(record)
             return
-        with _signals_deferred(deployer.progress):
-            harness.destroy_notes = deployer.destroy()
+        # Not re-raised: the evidence bundle and the summary come after this hook and must
+        # still be written; the exit status says the run was interrupted.
+        with _signals_deferred(deployer.progress.say, reraise=False) as received:
+            harness.destroy_check = deployer.destroy()
+        if received:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
     except HarnessError as exc:  # DestroyError, or RecordError: what exists is unknown
         harness.destroy_error = str(exc)
         deployer.progress.say(harness.destroy_error)
@@ -457,27 +468,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@contextlib.contextmanager
-def _signals_deferred(progress: Progress) -> Iterator[None]:
-    """A destroy must not be cut short by a second Ctrl-C or SIGTERM: note it, finish, exit."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def note(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-        progress.say(f"{signal.Signals(signum).name} received during destroy: finishing the "
-                     "destroy first, then exiting")
-
-    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    if received:
-        raise KeyboardInterrupt(f"{signal.Signals(received[0]).name} during destroy")
+# A destroy must not be cut short by a second Ctrl-C, SIGTERM or SIGHUP: noted, finished, exit.
+_signals_deferred = signals.deferred
 
 
 # ------------------------------------------------------------------ reporting
@@ -538,8 +530,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     elif harness.destroy_error:
         tr.write_line(harness.destroy_error, red=True, bold=True)
     elif record is not None and this_run and record.status is Status.DESTROYED:
-        tr.write_line("destroyed; nothing carrying the suffix remains" +
-                      "".join(f"\n  {n}" for n in harness.destroy_notes), green=True)
+        checked = harness.destroy_check or DestroyCheck(None, "no leftover check ran")
+        tr.write_line(checked.summary_line() + "".join(f"\n  {n}" for n in checked.lines()),
+                      green=checked.verified_clean, yellow=not checked.verified_clean)
 
 
 def _write_record(tr: pytest.TerminalReporter, record: Deployment, suffix: str) -> None:

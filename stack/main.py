@@ -23,13 +23,14 @@ from stack.secrets import DB_MASTER_USERNAME, Rotation, RotationProps, Secrets, 
 from stack.security import (AppRole, AppRoleProps, FlowLogsRole, FlowLogsRoleProps, Keys,
                             RotationRole, RotationRoleProps, SecurityGroups, SecurityGroupsProps)
 from stack.storage import Storage, StorageProps
+from stack.terraform_version import REQUIRED_VERSION
 from stack.vpc import Network, NetworkProps
 
 
 class PlatformStack(TerraformStack):
     def __init__(self, scope: Construct, cfg: StackConfig):
         super().__init__(scope, STACK_NAME)
-        self.add_override("terraform.required_version", ">= 1.5")
+        self.add_override("terraform.required_version", REQUIRED_VERSION)
         configure_providers(self, cfg)
         ctx = build_context(self, cfg)
         tls = cfg.tls

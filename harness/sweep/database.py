@@ -23,8 +23,10 @@ class Cluster:
 def find_database(s: Sweep, out: list[Found]) -> None:
     rds = s.c.rds
     clusters: set[str] = set()
+    existing: set[str] = set()
     with s.listing("rds clusters"):
         for c in pages(rds, "describe_db_clusters", "DBClusters"):
+            existing.add(c["DBClusterIdentifier"])
             arn = c.get("DBClusterArn", "")
             why = s.hit(c["DBClusterIdentifier"], tags=c.get("TagList"), arn=arn)
             if why:

@@ -22,6 +22,7 @@ before the fault, layer 2 (log group, topic, security group) only after it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import signal
@@ -368,3 +369,34 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
     assert f"destroyed suffix {suffix}" in later.stdout
     assert status(wd) is Status.DESTROYED
     assert remaining(moto_server, suffix) == []
+
+
+def test_fault7_sigterm_to_the_process_group_stops_the_workers_terraform(tmp_path, moto_server):
+    """`timeout` in bin/main-job signals the whole process group (controller and xdist
+    workers) while a worker's terraform is applying: the worker stops its terraform (SIGINT,
+    state saved) and ends, the deployment is recorded as failed, the controller destroys
+    once, and nothing remains."""
+    project = make_project(tmp_path, SLOW_APPLY_TESTS)
+    suffix = new_suffix("fw")
+    wd = workdir(project, suffix)
+    proc = subprocess.Popen(pytest_command("-rA", "-n", "2", "--sandbox-endpoint", moto_server,
+                                           "--stack-suffix", suffix),
+                            cwd=project, env=pytest_env(FAULT_MODE="slow-apply"),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    wait_for(lambda: (wd.path / "slow-started").exists(), proc, "the slow apply step")
+    started = time.monotonic()
+    os.killpg(proc.pid, signal.SIGTERM)
+    out = finish(proc, timeout=480)
+    assert proc.returncode != 0, out[-3000:]
+    names = events(wd)
+    assert names == ["deploy-start", "deploy-failed", "destroy-start", "destroy-done"], \
+        (names, out[-3000:])
+    deploy_start, destroy_start = (e for e in wd.events()
+                                   if e["event"] in ("deploy-start", "destroy-start"))
+    assert deploy_start["pid"] != proc.pid and destroy_start["pid"] == proc.pid
+    apply_log = next(wd.logs_dir.glob("*-apply.log")).read_text()
+    assert "interrupted: sent SIGINT" in apply_log, apply_log[-2000:]
+    assert not set(LAYER2) & set(created_in_apply(wd)), "terraform kept applying"
+    assert remaining(moto_server, suffix) == []
+    assert time.monotonic() - started < 300

@@ -278,6 +278,6 @@ def test_sandbox_settings_and_test_credentials_only_in_sandbox_mode(tmp_path, mo
     aws_env = Deployer(aws, quiet, synthesize=_no_synth).terraform(Target.AWS, "us-east-1").env
     assert "AWS_ACCESS_KEY_ID" not in aws_env and aws_env["AWS_PROFILE"] == "nightly"
     sandbox_env = Deployer(sandbox_opts, quiet, synthesize=_no_synth).terraform(
-        Target.SANDBOX, "us-east-1").env
+        Target.SANDBOX, "us-east-1", "http://127.0.0.1:45678").env
     assert sandbox_env["AWS_ACCESS_KEY_ID"] == "testing" and "AWS_PROFILE" not in sandbox_env
     assert "AWS_ACCESS_KEY_ID" not in os.environ  # the test credentials never leak into ours

@@ -28,7 +28,7 @@ def test_a_gogc_the_caller_chose_is_kept(monkeypatch):
 def test_sandbox_swaps_the_callers_credentials_for_motos(monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "prod-admin")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "token-of-the-caller")
-    env = terraform_env(RC, "us-east-1")
+    env = terraform_env(RC, "us-east-1", "http://127.0.0.1:5000")
     assert "AWS_PROFILE" not in env and "AWS_SESSION_TOKEN" not in env
     assert env["AWS_ACCESS_KEY_ID"] == SANDBOX_CREDENTIALS["aws_access_key_id"]
     assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
