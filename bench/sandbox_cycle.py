@@ -47,7 +47,7 @@ from harness.aws_clients import AwsClients  # noqa: E402
 from harness.options import Options  # noqa: E402
 from harness.record import RecordError, Status, read_record  # noqa: E402
 from harness.run_config import planned_config, sandbox_config  # noqa: E402
-from harness.plugin import random_suffix  # noqa: E402
+from harness.plugin_options import random_suffix  # noqa: E402
 from stack.synthesis.synth import child_env, synthesize  # noqa: E402
 
 # The extra flags the harness gives terraform in the sandbox (none before they existed).

@@ -2,7 +2,9 @@
 
 One module per job:
 
-  plugin       the pytest plugin: options, hooks, fixtures (deploy -> yield -> destroy), summary
+  plugin       the pytest plugin: hooks and fixtures, deploy -> yield -> destroy in one place
+  plugin_options  its options, validated into one Options before anything is created
+  summary      its "platform stack" section at the end of a session
   hooks        what the harness offers other plugins and conftests: hookspecs, report property
   options      the plugin's options after validation (shared with xdist workers)
   path_checks  what is wrong with a folder option, without creating anything
