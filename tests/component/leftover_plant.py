@@ -26,7 +26,7 @@ PLANTED_KINDS = frozenset({
     "iam role", "iam policy", "iam instance profile", "ec2 launch template",
     "autoscaling group", "ec2 instance", "elbv2 load balancer", "elbv2 target group",
     "rds subnet group", "rds cluster parameter group", "rds parameter group", "rds cluster",
-    "rds instance", "secret", "sns topic", "sqs queue", "ssm parameter", "log group",
+    "rds instance", "rds cluster snapshot", "secret", "sns topic", "sqs queue", "ssm parameter", "log group",
     "cloudwatch alarm", "lambda function", "kms key", "kms alias", "wafv2 web acl",
     "cloudfront oac", "cloudfront distribution", "route53 record", "s3 bucket",
     "acm certificate",
@@ -53,8 +53,8 @@ def _tags(name: str, **extra: str) -> list[dict[str, str]]:
 
 
 def plant(endpoint: str, s: str) -> Planted:
-    """Leave what a crashed run of suffix ``s`` leaves (the inventory finds 44 resources of
-    the 38 PLANTED_KINDS); return a few ids."""
+    """Leave what a crashed run of suffix ``s`` leaves (the inventory finds 45 resources of
+    the 39 PLANTED_KINDS); return a few ids."""
     c = lambda svc: client(endpoint, svc)  # noqa: E731
     ec2, iam, rds, elb = c("ec2"), c("iam"), c("rds"), c("elbv2")
 
@@ -130,6 +130,10 @@ def plant(endpoint: str, s: str) -> Planted:
                           VpcSecurityGroupIds=[app_sg])
     rds.create_db_instance(DBInstanceIdentifier=f"member-one-{s}x", DBClusterIdentifier=f"aurora-dev-{s}",
                            Engine="aurora-mysql", DBInstanceClass="db.r6g.large")
+    # A final snapshot holds the data after the cluster: a leftover (the automated one moto
+    # takes at CreateDBCluster is AWS's and goes with the cluster: not a leftover).
+    rds.create_db_cluster_snapshot(DBClusterSnapshotIdentifier=f"final-aurora-dev-{s}",
+                                   DBClusterIdentifier=f"aurora-dev-{s}")
 
     # app services
     c("secretsmanager").create_secret(Name=f"db-master-dev-{s}", SecretString="x")
