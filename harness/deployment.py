@@ -6,6 +6,7 @@ knows exactly what exists and how to remove it.
 """
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 from collections.abc import Callable
@@ -133,14 +134,13 @@ class Deployer:
                 cfg = sandbox_config(planned, self.opts, endpoint, arn)
             record = wd.save_deployment(record.with_config(config_to_mapping(cfg)))
             mirror.write_cli_config(wd.cli_config, mirror_root)
-            if isinstance(wd, RemoteWorkdir):
-                wd.attach(record.region)
             tf = self._terraform_for(record)
+            place = functools.partial(self._place, region=record.region)
             if self.upgrade is not None:
-                self.upgrade.deploy_base(cfg, tf, self._place)
+                self.upgrade.deploy_base(cfg, tf, place)
             with self.progress.step("synth"):
                 synthesized = self.synthesize(cfg, wd.synth_dir)
-            self._place(Path(synthesized))
+            place(Path(synthesized))
             tf.init()
             tf.plan()
             if self.upgrade is not None:
@@ -162,13 +162,16 @@ class Deployer:
                                   f"logs in {wd.logs_dir}") from exc
             raise
 
-    def _place(self, synthesized: Path) -> None:
+    def _place(self, synthesized: Path, region: str) -> None:
         # The JSON refers to assets (Lambda zip, static files) by paths relative to
         # itself: the whole stack folder moves together.
         wd = self.workdir
         shutil.copytree(synthesized.parent, wd.tf_dir, dirs_exist_ok=True)
         if synthesized.name != wd.stack_json.name:
             shutil.copyfile(synthesized, wd.stack_json)
+        if isinstance(wd, RemoteWorkdir):
+            # Every placed JSON (an upgrade's base, then this commit's) gets the S3 backend.
+            wd.attach(region)
 
     def _read_outputs(self, tf: Terraform, record: Deployment, cfg: StackConfig) -> DeployedStack:
         raw = tf.output()

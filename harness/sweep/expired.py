@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.aws_clients import AwsClients
 from harness.errors import HarnessError
+from harness.options import Options
 from harness.record import Status, Target
 from harness.remote_state import STATE_FILE, StateLocation, listed_stacks, s3_client
 from harness.run_tags import is_expired
@@ -71,29 +72,50 @@ def expired_stacks(clients: AwsClients, location: StateLocation | None,
 
 def destroy_expired(stack: ExpiredStack, clients: AwsClients, location: StateLocation | None,
                     workdir_root: Path, say: Callable[[str], None]) -> list[str]:
-    """Destroy one expired stack; the problems that remain (empty: nothing carries it)."""
-    problems: list[str] = []
+    """Destroy one expired stack; the problems that remain (empty: nothing carries it).
+
+    The inventory after the sweep decides: a run killed mid-apply leaves resources its state
+    never recorded, so terraform's destroy alone reports leftovers that the sweep then removes.
+    """
+    terraform_problems: list[str] = []
     if location is not None and stack.has_remote_state:
-        problems += _terraform_destroy(stack.suffix, location, workdir_root, say)
+        terraform_problems = _terraform_destroy(stack.suffix, location, workdir_root, say)
     sweep = Sweep(clients, stack.suffix, log=say)
     found = sweep.find()
+    delete_errors: list[str] = []
     if found:
         say(f"{stack.suffix}: sweeping {len(found)} resource(s) the state did not hold")
-        problems += sweep.delete(found)
+        delete_errors = sweep.delete(found)
         found = sweep.find()
-    problems += [f"still there: {f.line()}" for f in found]
-    problems += [f"unchecked {u}" for u in sweep.unchecked]
-    return problems
+    remaining = ([f"still there: {f.line()}" for f in found]
+                 + [f"unchecked {u}" for u in sweep.unchecked])
+    if remaining:
+        return terraform_problems + delete_errors + remaining
+    for problem in terraform_problems:
+        say(f"{stack.suffix}: {problem} (the sweep removed what terraform left)")
+    if location is not None and stack.has_remote_state:
+        _record_destroyed(stack.suffix, location, workdir_root)
+    return []
+
+
+def _options(suffix: str, location: StateLocation, root: Path) -> Options:
+    return Options(target=Target.AWS, suffix=suffix, workdir_root=root, stack_state=location.url)
+
+
+def _record_destroyed(suffix: str, location: StateLocation, root: Path) -> None:
+    workdir = _options(suffix, location, root).workdir
+    record = workdir.deployment()
+    if record is not None and record.status is not Status.DESTROYED:
+        workdir.save_deployment(record.destroyed())
 
 
 def _terraform_destroy(suffix: str, location: StateLocation, root: Path,
                        say: Callable[[str], None]) -> list[str]:
     from harness.deployment import Deployer  # the plugin's own destroy, record and all
-    from harness.options import Options
     from harness.progress import Progress
 
     _release_stale_lock(suffix, location, say)
-    opts = Options(target=Target.AWS, suffix=suffix, workdir_root=root, stack_state=location.url)
+    opts = _options(suffix, location, root)
     deployer = Deployer(opts, Progress(opts.workdir, write=say), _no_synth,
                         run_id="expiry-sweep")
     say(f"{suffix}: terraform destroy from {location.url} (workdir {opts.workdir.path})")
