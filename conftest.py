@@ -1,20 +1,7 @@
-"""Top-level conftest: loads the project's pytest plugins (fixtures live in their modules)."""
-import gc
-from pathlib import Path
+"""Top-level conftest: loads the project's pytest plugins (fixtures live in their modules).
 
-import pytest
-
-from tests.bytecode_cache import keep_bytecode_out_of_the_tree
-
-keep_bytecode_out_of_the_tree(Path(__file__).parent)  # before the plugins below are imported
-
-pytest_plugins: list[str] = ["tests.fixtures.mariadb_tls", "tests.fixtures.moto_server", "harness.plugin", "evidence.plugin"]
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    # Everything is reported and written by now. The interpreter's teardown then runs the
-    # cycle collector over every object left (parsed JSON, boto/moto models, ASTs): ~0.9 s of
-    # a 6 s unit run here. Frozen objects are still freed by reference counting and their
-    # files closed; only the collector's passes over them are skipped.
-    gc.freeze()
+tests.speedups comes first: it keeps the session's bytecode under the cache, for the plugins
+after it too.
+"""
+pytest_plugins: list[str] = ["tests.speedups", "tests.fixtures.mariadb_tls",
+                             "tests.fixtures.moto_server", "harness.plugin", "evidence.plugin"]
