@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from evidence.catalogue import SAFE_LOADER
-from evidence.gate_plan import GateError, GatePlan, planned_resource_count
+from evidence.gate_plan import GateError, plan_json, planned_resource_count
 from harness.terraform import version_json
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -182,52 +182,11 @@ def classify(report: dict[str, Any], suppressions: list[Suppression], planned_re
 
 
 # ------------------------------------------------------------------ scan
-# checkov's own entry point (.venv-checkov/bin/checkov), split in two: the imports (~5.5 s of
-# a ~7.5 s scan here) run as soon as the process starts, the scan when its arguments arrive
-# on stdin. An empty line (the caller closed or died) ends it without scanning.
-_SCAN_WHEN_TOLD = """
-import json, sys, warnings
-from checkov.main import Checkov
-line = sys.stdin.readline()
-if not line.strip():
-    sys.exit(0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", category=SyntaxWarning)
-    sys.exit(Checkov(json.loads(line)).run())
-"""
-
-
 def checkov_env() -> dict[str, str]:
     """Ours minus Python's settings (checkov has its own venv), quiet, offline mappings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env.update(LOG_LEVEL="WARNING", BC_SKIP_MAPPING="TRUE")
     return env
-
-
-class CheckovProcess:
-    """A checkov process that imports itself now and scans when told (``scan``).
-
-    The unit suite starts one while the synth runs, so the policy gate's critical path is
-    plan, show and the scan alone. ``close`` ends one that was never needed.
-    """
-
-    def __init__(self, root: Path = PROJECT_ROOT):
-        python = checkov_binary(root).parent / "python"
-        self.proc = subprocess.Popen([str(python), "-c", _SCAN_WHEN_TOLD], env=checkov_env(),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-
-    def scan(self, args: list[str], timeout: float) -> tuple[int, str, str]:
-        try:
-            out, err = self.proc.communicate(json.dumps(args) + "\n", timeout=timeout)
-        finally:
-            self.close()
-        return self.proc.returncode, out, err
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
 
 
 def scan_args(plan_file: Path) -> list[str]:
@@ -237,17 +196,16 @@ def scan_args(plan_file: Path) -> list[str]:
             "--soft-fail", "--compact", "-o", "json"]
 
 
-def scan(plan_file: Path, root: Path = PROJECT_ROOT, timeout: float = 600,
-         checkov: CheckovProcess | None = None) -> dict[str, Any]:
-    returncode, stdout, stderr = (checkov or CheckovProcess(root)).scan(scan_args(plan_file),
-                                                                        timeout)
-    if returncode != 0:
-        raise GateError(f"checkov exited {returncode}; stderr:\n{stderr[-3000:]}")
+def scan(plan_file: Path, root: Path = PROJECT_ROOT, timeout: float = 600) -> dict[str, Any]:
+    proc = subprocess.run([str(checkov_binary(root)), *scan_args(plan_file)], capture_output=True,
+                          text=True, env=checkov_env(), timeout=timeout, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise GateError(f"checkov exited {proc.returncode}; stderr:\n{proc.stderr[-3000:]}")
     try:
-        report = json.loads(stdout)
+        report = json.loads(proc.stdout)
     except ValueError:
-        raise GateError(f"checkov printed no JSON report; stdout starts {stdout[:500]!r}, "
-                        f"stderr:\n{stderr[-2000:]}") from None
+        raise GateError(f"checkov printed no JSON report; stdout starts {proc.stdout[:500]!r}, "
+                        f"stderr:\n{proc.stderr[-2000:]}") from None
     if isinstance(report, list):  # one entry per framework; we asked for one
         report = next((r for r in report if r.get("check_type") == "terraform_plan"), report[0])
     if not report.get("results"):
@@ -274,36 +232,28 @@ def _scan_cache_file(stack_dir: Path, root: Path) -> Path | None:
 
 
 def run_gate(stack_dir: Path, workdir: Path, suppressions_path: Path = SUPPRESSIONS,
-             root: Path = PROJECT_ROOT, checkov: CheckovProcess | None = None,
-             plan: GatePlan | None = None) -> tuple[GateResult, dict[str, Any]]:
+             root: Path = PROJECT_ROOT) -> tuple[GateResult, dict[str, Any]]:
     """Plan, scan, classify. Returns the classified result and checkov's own report.
 
     The plan and scan (~20 s) are skipped when this JSON was scanned with the same
-    terraform and checkov before (STACK_SYNTH_CACHE=off always scans). ``checkov`` and
-    ``plan``: started earlier (both are used or closed here); without them they start here.
+    terraform and checkov before (STACK_SYNTH_CACHE=off always scans).
     """
-    plan = plan or GatePlan(workdir)
-    try:
-        suppressions = load_suppressions(suppressions_path)  # fails before the slow part
-        checkov_binary(root)
-        cache_file = _scan_cache_file(stack_dir, root)
-        if cache_file is not None and cache_file.is_file():
-            cached = json.loads(cache_file.read_text())
-            report, planned, seconds = cached["report"], cached["planned"], {"cached scan": 0.0}
-        else:
-            plan_file = plan.plan(stack_dir)
-            seconds = dict(plan.seconds)
-            planned = planned_resource_count(json.loads(plan_file.read_text()))
-            t = time.monotonic()
-            report = scan(plan_file, root, checkov=checkov)
-            seconds["checkov"] = time.monotonic() - t
-            if cache_file is not None:
-                cache_file.parent.mkdir(parents=True, exist_ok=True)
-                cache_file.write_text(json.dumps({"report": report, "planned": planned}))
-    finally:
-        plan.close()
-        if checkov is not None:
-            checkov.close()
+    suppressions = load_suppressions(suppressions_path)  # fails before the slow part
+    checkov_binary(root)
+    cache_file = _scan_cache_file(stack_dir, root)
+    if cache_file is not None and cache_file.is_file():
+        cached = json.loads(cache_file.read_text())
+        report, planned, seconds = cached["report"], cached["planned"], {"cached scan": 0.0}
+    else:
+        plan = plan_json(stack_dir, workdir)
+        seconds = dict(plan.seconds)
+        planned = planned_resource_count(json.loads(plan.json_file.read_text()))
+        t = time.monotonic()
+        report = scan(plan.json_file, root)
+        seconds["checkov"] = time.monotonic() - t
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            cache_file.write_text(json.dumps({"report": report, "planned": planned}))
     result = classify(report, suppressions, planned)
     result.seconds = {k: round(v, 1) for k, v in seconds.items()}
     return result, report

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from stack.config import StackConfig, config_to_mapping
@@ -45,12 +44,10 @@ def synthesize(cfg: StackConfig, outdir: Path, timeout: float = 300) -> Path:
 
 
 def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
-                    cache: SynthCache | None = None,
-                    before_synth: Callable[[list[StackConfig]], None] | None = None) -> list[Path]:
+                    cache: SynthCache | None = None) -> list[Path]:
     """Several configs in one child process: the binding import is paid once.
 
     With ``cache``, outputs whose inputs are unchanged are copied instead of synthesized.
-    ``before_synth`` is told which configs are about to be synthesized (none: not called).
     """
     sources = source_hashes(PROJECT_ROOT) if cache else None
     pending = []
@@ -60,8 +57,6 @@ def synthesize_many(jobs: list[tuple[StackConfig, Path]], timeout: float = 300,
         if not (cache and cache.restore(key, outdir)):
             pending.append((cfg, outdir, key))
     if pending:
-        if before_synth is not None:
-            before_synth([cfg for cfg, _, _ in pending])
         _synthesize_in_child([(cfg, outdir) for cfg, outdir, _ in pending], timeout)
         if cache:
             for _, outdir, key in pending:

@@ -21,7 +21,7 @@ from harness import sweep
 from stack import cli
 from stack.config import ConfigError, config_from_mapping, load_config
 from stack.synthesis.synth import PROJECT_ROOT, child_env
-from tests.unit import head_start
+from tests import speedups
 from tests.unit.bad_config_cases import GOOD, VALUE_CASES
 
 pytestmark = pytest.mark.unit
@@ -243,7 +243,7 @@ def test_the_sweeper_refuses_what_the_config_refuses(suffix, words):
 
 
 # ------------------------------------------------------------------ a real command line
-def _many_bad_jobs(work: Path) -> head_start.Launch:
+def _many_bad_jobs(work: Path) -> speedups.Launch:
     """One `python -m stack.cli --batch` over a share of the cases: every job's problem is
     reported, exit 2, and not one output directory is made."""
     jobs, expected = [], []
@@ -263,14 +263,14 @@ def _many_bad_jobs(work: Path) -> head_start.Launch:
     jobs.append({"config": _write(work / "good.json", GOOD), "outdir": str(work / "plain" / "o")})
     expected.append(("--outdir", ["which is a file"]))
     batch = _write(work / "jobs.json", jobs)
-    return head_start.Launch([sys.executable, "-m", "stack.cli", "--batch", batch],
+    return speedups.Launch([sys.executable, "-m", "stack.cli", "--batch", batch],
                              cwd=PROJECT_ROOT, env=child_env(),
                              context={"expected": expected, "out": work / "out",
                                       "jobs": len(jobs)})
 
 
 @pytest.mark.control("2.2.1")
-@head_start.child(_many_bad_jobs)
+@speedups.head_start(_many_bad_jobs)
 def test_a_real_batch_of_bad_jobs_reports_each_and_creates_nothing(child):
     assert child.returncode == 2, child.stderr
     assert "Traceback" not in child.stderr + child.stdout

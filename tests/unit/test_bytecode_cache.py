@@ -1,9 +1,9 @@
-"""The test session keeps its bytecode out of the source tree (tests/bytecode_cache.py)."""
+"""The test session keeps its bytecode out of the source tree (tests/speedups.py)."""
 import sys
 
 import pytest
 
-from tests.bytecode_cache import keep_bytecode_out_of_the_tree
+from tests.speedups import keep_bytecode_out_of_the_tree
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,7 @@ import pytest
 from stack.config import (Capacity, ConfigError, DatabaseSettings, NetworkPlan, SandboxSettings,
                           Schedule, StackConfig, TlsSettings, load_config)
 from stack.synthesis.synth import PROJECT_ROOT, child_env
-from tests.unit import head_start
+from tests import speedups
 
 pytestmark = pytest.mark.unit
 
@@ -168,17 +168,17 @@ def test_environment_overrides_the_file(tmp_path):
     assert (cfg.environment_suffix, cfg.environment) == ("fromenv", "qa")
 
 
-def _cli_with_an_invalid_config(work) -> head_start.Launch:
+def _cli_with_an_invalid_config(work) -> speedups.Launch:
     f = work / "c.json"
     f.write_text(json.dumps({"environment_suffix": "UPPER"}))
     out = work / "out"
-    return head_start.Launch(
+    return speedups.Launch(
         [sys.executable, "-m", "stack.cli", "--config", str(f), "--outdir", str(out)],
         cwd=PROJECT_ROOT, env=child_env(), context={"out": out})
 
 
 @pytest.mark.control("2.2.1")
-@head_start.child(_cli_with_an_invalid_config)
+@speedups.head_start(_cli_with_an_invalid_config)
 def test_invalid_config_synthesizes_nothing(child):
     """The CLI stops before any construct: exit 2, the error named, no output directory."""
     assert child.returncode == 2

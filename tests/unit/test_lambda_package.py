@@ -18,7 +18,7 @@ import pytest
 from cryptography import x509
 
 from stack.synthesis.lambda_package import build_dir, lambda_builder
-from tests.unit import head_start
+from tests import speedups
 
 pytestmark = pytest.mark.unit
 
@@ -99,7 +99,7 @@ def test_build_is_fast_and_repeatable(build, built, tmp_path):
     assert again.read_bytes() == zip_path.read_bytes()
 
 
-def _import_from_an_unpacked_package(work) -> head_start.Launch:
+def _import_from_an_unpacked_package(work) -> speedups.Launch:
     """What Lambda does: unzip a freshly built package into a task root and import HANDLER
     from there."""
     build = lambda_builder()
@@ -115,11 +115,11 @@ def _import_from_an_unpacked_package(work) -> head_start.Launch:
         " 'callable': callable(h.lambda_handler), 'ca': settings.load().ca_bundle_path}))")
     env = {k: v for k, v in os.environ.items()
            if k not in ("DB_CA_BUNDLE_PATH", "PYTHONPATH", "SECRETS_MANAGER_ENDPOINT")}
-    return head_start.Launch([sys.executable, "-c", probe], cwd=task_root, env=env,
-                             timeout=60, context={"task_root": task_root})
+    return speedups.Launch([sys.executable, "-c", probe], cwd=task_root, env=env,
+                           timeout=60, context={"task_root": task_root})
 
 
-@head_start.child(_import_from_an_unpacked_package)
+@speedups.head_start(_import_from_an_unpacked_package)
 def test_unpacked_package_imports_from_itself_and_finds_its_bundle(child):
     assert child.returncode == 0, child.stderr
     seen = json.loads(child.stdout)
@@ -134,13 +134,13 @@ def test_missing_bundle_fails_with_where_to_get_it(build, tmp_path):
         build.build(tmp_path, ca_bundle=tmp_path / "absent.pem")
 
 
-def _build_from_the_command_line(work) -> head_start.Launch:
-    return head_start.Launch([sys.executable, str(BUILD_PY), "--out", str(work / "out"),
-                              "--zip", str(work / "r.zip")], timeout=60,
-                             context={"zip": work / "r.zip"})
+def _build_from_the_command_line(work) -> speedups.Launch:
+    return speedups.Launch([sys.executable, str(BUILD_PY), "--out", str(work / "out"),
+                            "--zip", str(work / "r.zip")], timeout=60,
+                           context={"zip": work / "r.zip"})
 
 
-@head_start.child(_build_from_the_command_line)
+@speedups.head_start(_build_from_the_command_line)
 def test_command_line_builds_a_zip(child):
     assert child.returncode == 0, child.stderr
     assert pathlib.Path(child.stdout.strip()) == child.context["zip"].resolve()
@@ -148,13 +148,13 @@ def test_command_line_builds_a_zip(child):
         assert "rotation/handler.py" in zf.namelist()
 
 
-def _synth_process_build_folder(work) -> head_start.Launch:
+def _synth_process_build_folder(work) -> speedups.Launch:
     probe = ("from stack.synthesis.lambda_package import build_dir, build_package;"
              "pkg = build_package(); print(build_dir()); print(pkg)")
-    return head_start.Launch([sys.executable, "-c", probe], cwd=REPO, timeout=60)
+    return speedups.Launch([sys.executable, "-c", probe], cwd=REPO, timeout=60)
 
 
-@head_start.child(_synth_process_build_folder)
+@speedups.head_start(_synth_process_build_folder)
 def test_each_synth_process_builds_in_a_folder_of_its_own_removed_at_exit(child):
     """Concurrent synths in one checkout must not rebuild each other's package mid-zip."""
     assert child.returncode == 0, child.stderr

@@ -1,9 +1,9 @@
 """Policy gate: checkov on the plan of the synthesized sandbox stack, zero unreviewed findings.
 
 One plan per session (~17-30 s of plan, show and scan on 2 cores, started in the background
-right after the synth, its moto and init even before it: see terraform_checks.py): terraform
-plans the `sandbox` synth against a moto server of its own on a free loopback port, through
-the offline provider mirror (evidence/gate_plan.py).
+right after the synth: see tests/speedups.py): terraform plans the `sandbox` synth against a
+moto server of its own on a free loopback port, through the offline provider mirror
+(evidence/gate_plan.py).
 """
 import pytest
 
@@ -36,18 +36,8 @@ def test_planned_stack_passes_checkov_with_only_reviewed_suppressions(
     assert not result.problems(), "policy gate:\n" + "\n".join(result.problems())
 
 
-def test_the_gate_initializes_before_the_synth_what_the_sandbox_synth_declares(sandbox):
-    """The head start (`terraform init` while the synth runs) assumes the pinned `terraform`
-    block; if the stack's drifted, every gate would pay a second init."""
-    assert gate_plan.init_requirements(sandbox.doc["terraform"]) == gate_plan.REQUIREMENTS
-
-
-def test_a_gate_that_cannot_prepare_says_why_and_does_not_try_twice(tmp_path, monkeypatch):
+def test_a_gate_without_terraform_says_why_before_it_creates_anything(tmp_path, monkeypatch):
     monkeypatch.setattr(gate_plan.shutil, "which", lambda name: None)
-    plan = gate_plan.GatePlan(tmp_path / "gate")
-    with pytest.raises(checkov_gate.GateError, match="terraform is not on PATH") as first:
-        plan.prepare()
-    with pytest.raises(checkov_gate.GateError) as second:
-        plan.plan(tmp_path / "stack")
-    assert second.value is first.value
+    with pytest.raises(checkov_gate.GateError, match="terraform is not on PATH"):
+        gate_plan.plan_json(tmp_path / "stack", tmp_path / "gate")
     assert not (tmp_path / "gate").exists()

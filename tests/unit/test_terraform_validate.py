@@ -1,7 +1,7 @@
 """terraform validate of each synthesized stack through the offline provider mirror.
 
 The three validations run in background threads started right after the synth (see
-terraform_checks.py); a success is remembered under the synth cache, keyed by the JSON's
+tests/speedups.py); a success is remembered under the synth cache, keyed by the JSON's
 bytes, the terraform version and the mirror. STACK_SYNTH_CACHE=off validates every time.
 """
 from __future__ import annotations
