@@ -123,6 +123,20 @@ def pytest_configure_node(node) -> None:
     node.workerinput["evidence_staging"] = str(run.staging) if run.staging else ""
 
 
+def _folder_taken_for_a_test_path(config: pytest.Config, path: Path) -> bool:
+    """pytest picks the rootdir and ini file before any plugin's options are known, so the
+    value of "--evidence-dir DIR", an existing folder, counts as a test path there (pytest
+    #8846): the rootdir comes from that folder (itself, or what it shares with the working
+    directory), and the ini file is the one above the folder, if any, not the project's."""
+    args = list(config.invocation_params.args)
+    separate = any(a == "--evidence-dir" and b == config.option.evidence_dir
+                   for a, b in zip(args, args[1:], strict=False))
+    if not separate or not path.is_dir():
+        return False
+    here = config.invocation_params.dir.resolve()
+    return config.inipath is None or config.inipath.parent.resolve() not in (here, *here.parents)
+
+
 def _out_dir(config: pytest.Config) -> Path | None:
     """--evidence-dir, else $EVIDENCE_DIR, else out/evidence under the rootdir in CI (CI=true)
     unless this pytest was started by another one's test."""
@@ -135,13 +149,11 @@ def _out_dir(config: pytest.Config) -> Path | None:
         return None
     path = Path(chosen)
     path = path if path.is_absolute() else config.invocation_params.dir / path
-    if chosen == config.option.evidence_dir and config.inipath is None \
-            and path.resolve() == config.rootpath.resolve():
-        # pytest picks the rootdir before any plugin's options are known, so the value of
-        # "--evidence-dir DIR" counts as a test path there (pytest #8846).
+    if chosen == config.option.evidence_dir and _folder_taken_for_a_test_path(config, path):
         raise pytest.UsageError(
-            f"--evidence-dir {chosen}: pytest took this folder for a test path and made it the "
-            "rootdir, so the project's pytest.ini (markers, addopts, testpaths) was not read. "
+            f"--evidence-dir {chosen}: pytest took this folder for a test path and chose the "
+            "rootdir from it, so the project's pytest.ini (markers, addopts, testpaths) was not "
+            "read. "
             f"Write --evidence-dir={chosen} (one word), name the tests as well (e.g. tests/unit), "
             f"or set EVIDENCE_DIR={chosen}")
     # The bundle is built beside the folder and swapped in: both must be possible.

@@ -9,9 +9,12 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
+import tempfile
 import textwrap
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -74,6 +77,20 @@ def evidence_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(params=["elsewhere", "beside the checkout"])
+def any_evidence_dir(request, evidence_dir: Path) -> Iterator[Path]:
+    """The folder on another branch of the tree, or beside the checkout: then pytest's rootdir
+    is the folder the two share, not the evidence folder itself (a clone in /tmp, say)."""
+    if request.param == "elsewhere":
+        yield evidence_dir
+        return
+    path = Path(tempfile.mkdtemp(prefix="evidence-", dir=PROJECT_ROOT.parent))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def root_conftest_plugins() -> list[str]:
     for node in ast.parse((PROJECT_ROOT / "conftest.py").read_text()).body:
         target = (node.target if isinstance(node, ast.AnnAssign)
@@ -125,15 +142,15 @@ def test_the_issues_command_with_the_folder_as_one_word_writes_the_bundle_there(
 
 
 def test_the_issues_command_with_the_folder_as_a_separate_word_is_refused_with_the_fix(
-        evidence_dir):
+        any_evidence_dir):
     # pytest picks the rootdir before any plugin's options are known (pytest #8846): the
-    # existing folder counts as a test path and becomes the rootdir, and pytest.ini is lost.
+    # existing folder counts as a test path, the rootdir comes from it, and pytest.ini is lost.
     installed()
-    proc = run(PROJECT_ROOT, "-m", "unit", "--evidence-dir", str(evidence_dir))
+    proc = run(PROJECT_ROOT, "-m", "unit", "--evidence-dir", str(any_evidence_dir))
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout[-2000:] + proc.stderr
-    assert f"--evidence-dir={evidence_dir}" in proc.stderr
-    assert f"EVIDENCE_DIR={evidence_dir}" in proc.stderr
-    assert bundle_in(evidence_dir) == []
+    assert f"--evidence-dir={any_evidence_dir}" in proc.stderr
+    assert f"EVIDENCE_DIR={any_evidence_dir}" in proc.stderr
+    assert bundle_in(any_evidence_dir) == []
 
 
 OUTSIDE_TEST = '''
