@@ -3,6 +3,8 @@
 tests/unit/data/moto_idempotency_plan.json is ``terraform show -json`` of the plan right
 after a full sandbox apply and integration run (moto 5.2.1, provider 5.100.0), trimmed to
 the changed attributes, sensitive values replaced by tokens (equal values, equal tokens).
+moto_idempotency_plan_domain.json is the same of the aws rehearsal's plan (domain mode,
+tests/component/test_aws_rehearsal.py), trimmed the same way.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from harness.drift_allowlist import (ALLOWLIST_FILE, DriftAllowance, DriftAllowL
 pytestmark = pytest.mark.unit
 
 RECORDED = Path(__file__).parent / "data" / "moto_idempotency_plan.json"
+RECORDED_DOMAIN = Path(__file__).parent / "data" / "moto_idempotency_plan_domain.json"
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +30,21 @@ def plan() -> dict:
     return json.loads(RECORDED.read_text())
 
 
-def test_every_recorded_moto_drift_is_in_the_reviewed_allow_list(plan):
-    changes = plan_changes(plan)
+@pytest.mark.parametrize("recording", [RECORDED, RECORDED_DOMAIN], ids=["sandbox", "domain"])
+def test_every_recorded_moto_drift_is_in_the_reviewed_allow_list(recording):
+    changes = plan_changes(json.loads(recording.read_text()))
     assert len(changes) == 34 and len({c.address for c in changes}) == 16
     verdict = judge(changes, load_allowlist())
     assert not verdict.unexpected, [c.line() for c in verdict.unexpected]
     assert len(verdict.allowed) == 34
-    assert not verdict.unused, "every allowance matches a drift moto really shows"
+
+
+def test_every_allowance_matches_a_drift_moto_really_shows():
+    unused = set(load_allowlist().allowances)
+    for recording in (RECORDED, RECORDED_DOMAIN):
+        unused &= set(judge(plan_changes(json.loads(recording.read_text())),
+                            load_allowlist()).unused)
+    assert not unused, [(a.resource_type, a.attribute) for a in unused]
 
 
 def test_on_aws_every_change_fails(plan):
