@@ -31,6 +31,7 @@ Kept beside what they speed up, because they belong to it:
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import subprocess
 import sys
@@ -63,13 +64,30 @@ def keep_bytecode_out_of_the_tree(project_root: Path) -> Path | None:
     return prefix
 
 
-# At import: the root conftest loads this plugin first, so the plugins after it compile
-# under the redirect, and so do the imports below.
+# At import: pytest.ini loads this plugin first (-p), so the plugins after it compile under
+# the redirect, and so do the imports below.
 keep_bytecode_out_of_the_tree(PROJECT_ROOT)
 
 from evidence import checkov_gate  # noqa: E402
 from tests.unit.terraform_checks import VALID, VALIDATED, validate, validation_mirror  # noqa: E402
 from tests.unit.tfjson import TfJson  # noqa: E402
+
+
+# ------------------------------------------------------------------ xdist groups
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` (bin/test): the unit suite is one group (its session
+    fixtures, the synth and terraform's checks, are paid once, not in every worker), the
+    integration suite another (one deploy either way), and each component module its own
+    (its module fixtures, e.g. a stand-in account, are started once)."""
+    if getattr(config.option, "dist", "no") != "loadgroup":
+        return
+    tests = PROJECT_ROOT / "tests"
+    for item in items:
+        path = Path(str(item.path))
+        suite = path.relative_to(tests).parts if path.is_relative_to(tests) else (str(path),)
+        group = suite[0] if suite[0] in ("unit", "integration") else "/".join(suite)
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 # ------------------------------------------------------------------ teardown
@@ -124,11 +142,14 @@ def pytest_configure(config: pytest.Config) -> None:
 class Children:
     """The children of the selected tests; each test gets exactly its own child's exit code
     and output, a hung child fails its test, none outlives the session. Under xdist every
-    worker sees the whole selection, so each starts them all; unread ones are killed."""
+    worker sees the whole selection but runs only its share, so a worker starts them all at
+    its first test that asks for a child (bin/test keeps them in one worker); unread ones are
+    killed."""
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory):
         self.tmp = tmp_path_factory
         self.running: dict[str, tuple[subprocess.Popen, Launch, Path]] = {}
+        self.pending: dict[str, Prepare] = {}
 
     def start(self, nodeid: str, prepare: Prepare) -> None:
         base = self.tmp.mktemp("child")
@@ -142,6 +163,9 @@ class Children:
         self.running[nodeid] = (proc, launch, base)
 
     def finished(self, nodeid: str) -> Finished:
+        for pending, prepare in list(self.pending.items()):
+            self.start(pending, prepare)
+        self.pending.clear()
         if nodeid not in self.running:
             raise RuntimeError(f"{nodeid} asks for its child but has no @speedups.head_start mark")
         proc, launch, base = self.running.pop(nodeid)
@@ -167,10 +191,13 @@ class Children:
 def children(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Every selected test's child process, started at the first test."""
     started = Children(tmp_path_factory)
+    under_xdist = bool(os.environ.get("PYTEST_XDIST_WORKER"))
     try:
         for item in request.session.items:
             marker = item.get_closest_marker(MARKER)
-            if marker is not None:
+            if marker is not None and under_xdist:
+                started.pending[item.nodeid] = marker.args[0]
+            elif marker is not None:
                 started.start(item.nodeid, *marker.args)
         yield started
     finally:
