@@ -71,14 +71,16 @@ def seconds(workdir: Path, step: str) -> float:
 
 
 def listed_changes(output: str) -> list[Change]:
-    changes = []
-    for line in dict.fromkeys(output.splitlines()):  # each error is printed once per test
+    """Each change the output lists, once (the error is printed per test and again in the
+    session's summary)."""
+    changes: dict[Change, None] = {}
+    for line in output.splitlines():
         m = CHANGE_LINE.match(line)
         if m:
             address = m["address"]
-            changes.append(Change(address, address.split(".")[0], tuple(m["actions"].split("/")),
-                                  m["attribute"], m["before"], m["after"]))
-    return changes
+            changes[Change(address, address.split(".")[0], tuple(m["actions"].split("/")),
+                           m["attribute"], m["before"], m["after"])] = None
+    return list(changes)
 
 
 def test_the_nightly_against_a_standin_account(tmp_path: Path, standin):
