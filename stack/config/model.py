@@ -20,12 +20,11 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from stack.config import aws_limits as aws
-from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYPE, TAG_VALUE,
-                                    parse_certificate_arn, reserved_s3_affix)
+from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYPE, parse_certificate_arn, reserved_s3_affix)
 from stack.config.errors import broken, raises_config_error, register_sections
 from stack.config.fields import STRICT, anchored, did_you_mean, hinted
 from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, RunTags,
-                                   SandboxSettings, Schedule, TlsSettings)
+                                   SandboxSettings, Schedule, TlsSettings, tag_value)
 from stack.config.suffix import MIN_SUFFIX_LENGTH, SUFFIX_SHAPE, suffix_problem
 from stack.naming import Naming, name_violations
 
@@ -122,10 +121,7 @@ class StackConfig:
     @field_validator("application", "cost_center")
     @classmethod
     def _tag_value(cls, value: str) -> str:
-        if len(value) > aws.TAG_VALUE_MAX or not TAG_VALUE.fullmatch(value):
-            raise broken(f": 1-{aws.TAG_VALUE_MAX} characters of letters, digits, spaces and "
-                         "_.:/=+-@ (an AWS tag value)")
-        return value
+        return tag_value(value, "an AWS tag value")
 
     @field_validator("instance_type")
     @classmethod

@@ -297,6 +297,14 @@ class SandboxSettings:
 
 
 # UTC only, to the second, with the Z: a sweep in any time zone compares it as a string.
+def tag_value(value: str, what: str) -> str:
+    """``value`` if AWS accepts it as a tag value; ``what`` says which tag it becomes."""
+    if len(value) > aws.TAG_VALUE_MAX or not TAG_VALUE.fullmatch(value):
+        raise broken(f": 1-{aws.TAG_VALUE_MAX} characters of letters, digits, spaces and "
+                     f"_.:/=+-@ ({what})")
+    return value
+
+
 EXPIRES_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 EXPIRES_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -316,10 +324,7 @@ class RunTags:
     @field_validator("run_id")
     @classmethod
     def _run(cls, value: str) -> str:
-        if len(value) > aws.TAG_VALUE_MAX or not TAG_VALUE.fullmatch(value):
-            raise broken(f": 1-{aws.TAG_VALUE_MAX} characters of letters, digits, spaces and "
-                         "_.:/=+-@ (it is the StackRun tag's value)")
-        return value
+        return tag_value(value, "it is the StackRun tag's value")
 
     @field_validator("expires_at")
     @classmethod
