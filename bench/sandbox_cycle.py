@@ -55,6 +55,15 @@ HARNESS_DESTROY_FLAGS = tuple(getattr(harness_terraform, "SANDBOX_DESTROY_FLAGS"
 GOAL_RATIO = 1.2  # issue #8: `pytest -m integration -n 0` within 1.2x the floor
 
 
+def keep_logs_and_remove(tmp: Path, keep_logs: str | None) -> None:
+    """Copy the run's logs (no provider binaries, state or plans) to ``keep_logs``, if given,
+    then remove the run's folder."""
+    if keep_logs:
+        shutil.copytree(tmp, keep_logs, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan"))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -396,10 +405,7 @@ def main() -> int:
         interrupted = True
         say("interrupted: cleaned up; partial results follow")
     finally:
-        if args.keep_logs:
-            shutil.copytree(tmp, args.keep_logs, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan"))
-        shutil.rmtree(tmp, ignore_errors=True)
+        keep_logs_and_remove(tmp, args.keep_logs)
     tables = report(floor, runs, load, args.pytest_args)
     print("\n" + tables)
     bad = [r for r in runs if r.error or (r.deploys, r.destroys) != (1, 1)]

@@ -17,7 +17,6 @@ one destroy each.
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import machine, results  # noqa: E402
-from bench.sandbox_cycle import PytestRun, measure_integration, say  # noqa: E402
+from bench.sandbox_cycle import (PytestRun, keep_logs_and_remove,  # noqa: E402
+                                 measure_integration, say)
 
 PYTEST_ARGS = "-m integration -p no:cacheprovider"
 BASE_STEPS = ("base-synth", "base-init", "base-plan", "base-apply")
@@ -91,10 +91,7 @@ def main() -> int:
         interrupted = True
         say("interrupted: cleaned up; partial results follow")
     finally:
-        if args.keep_logs:
-            shutil.copytree(tmp, args.keep_logs, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan"))
-        shutil.rmtree(tmp, ignore_errors=True)
+        keep_logs_and_remove(tmp, args.keep_logs)
     table = report(fresh, upgrade, base, load, args.workers)
     print("\n" + table)
     runs = [r for r in (fresh, upgrade) if r is not None]

@@ -12,13 +12,17 @@ from harness.record import Status
 from harness.workdir import StackWorkdir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HARNESS_CONFTEST = 'pytest_plugins = ["harness.plugin"]\n'
 PYTEST_INI = "[pytest]\nmarkers =\n    integration: deployed stack\n    live: real AWS only\n"
 
 
-def make_project(tmp_path: Path, conftest: str, tests: str, test_file: str) -> Path:
+def make_project(tmp_path: Path, conftest: str | None, tests: str, test_file: str) -> Path:
+    """``tmp_path/project`` with the markers, ``tests`` in ``test_file`` and ``conftest``
+    (None: no conftest, the plugins come from the installed entry points)."""
     project = tmp_path / "project"
     project.mkdir()
-    (project / "conftest.py").write_text(conftest)
+    if conftest is not None:
+        (project / "conftest.py").write_text(conftest)
     (project / "pytest.ini").write_text(PYTEST_INI)
     (project / test_file).write_text(textwrap.dedent(tests))
     return project

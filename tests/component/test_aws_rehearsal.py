@@ -36,6 +36,7 @@ import pytest
 
 from harness.drift import Change
 from harness.drift_allowlist import judge, load_allowlist
+from harness.workdir import StackWorkdir
 from tests.component import aws_standin, killed_run
 from tests.component.child_pytest import PROJECT_ROOT, new_suffix, pytest_command, pytest_env
 
@@ -63,11 +64,9 @@ def child(standin: aws_standin.StandIn, tmp_path: Path, *args: str, timeout: flo
                           text=True, timeout=timeout)
 
 
-def seconds(workdir: Path, step: str) -> float:
-    """The step's time from the run's timings.jsonl (every attempt summed)."""
-    lines = [json.loads(x) for f in workdir.rglob("timings.jsonl")
-             for x in f.read_text().splitlines() if x.strip()]
-    return sum(t["seconds"] for t in lines if t["step"] == step)
+def seconds(root: Path, suffix: str, step: str) -> float:
+    """The step's time as the run recorded it (every attempt summed)."""
+    return sum(t["seconds"] for t in StackWorkdir(root, suffix).timings() if t["step"] == step)
 
 
 def listed_changes(output: str) -> list[Change]:
@@ -105,8 +104,9 @@ def test_the_nightly_against_a_standin_account(tmp_path: Path, standin):
     deployed = child(standin, tmp_path, *nightly, SELECTED, "--stack-suffix", suffix,
                      f"--stack-workdir={runner}", "--keep-stack")
     out = deployed.stdout + deployed.stderr
-    timings["apply"] = seconds(runner, "apply")
-    timings["idempotency plan"] = seconds(runner, "idempotency-plan") + seconds(runner, "show")
+    timings["apply"] = seconds(runner, suffix, "apply")
+    timings["idempotency plan"] = (seconds(runner, suffix, "idempotency-plan")
+                                    + seconds(runner, suffix, "show"))
     assert "apply: done" in out, out[-6000:]
     assert deployed.returncode == 1, out[-6000:]
     assert "not idempotent" in out and "on aws every change fails" in out, out[-6000:]
@@ -184,7 +184,7 @@ def test_the_nightly_against_a_standin_account(tmp_path: Path, standin):
     elsewhere = tmp_path / "elsewhere"
     destroyed = child(standin, tmp_path, "--destroy-stack", suffix, "--stack-target", "aws",
                       "--stack-state", state, f"--stack-workdir={elsewhere}")
-    timings["destroy"] = seconds(elsewhere, "destroy")
+    timings["destroy"] = seconds(elsewhere, suffix, "destroy")
     assert destroyed.returncode == 0, destroyed.stdout[-6000:] + destroyed.stderr[-4000:]
     assert "nothing carrying the suffix remains" in destroyed.stdout + destroyed.stderr
     assert standin.leftovers(suffix) == []

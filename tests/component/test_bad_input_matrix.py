@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from harness.record import Deployment, Status, Target
+from tests.component import child_pytest
 from tests.component.child_pytest import pytest_command, pytest_env
 
 pytestmark = pytest.mark.component
@@ -134,10 +135,7 @@ def valid_record(suffix: str, **changes: object) -> str:
 
 
 def make_project(where: Path) -> Path:
-    p = where / "project"
-    p.mkdir()
-    (p / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: x\n    live: y\n")
-    (p / "test_x.py").write_text(textwrap.dedent(TESTS))
+    p = child_pytest.make_project(where, None, TESTS, "test_x.py")
     for rel, text in BUNDLE.items():
         (p / rel).parent.mkdir(parents=True, exist_ok=True)
         (p / rel).write_text(text)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.component import child_pytest
 from tests.component.child_pytest import pytest_command, pytest_env
 
 pytestmark = pytest.mark.component
@@ -37,10 +37,7 @@ TESTS = '''
 
 
 def project_with_bundle(tmp_path: Path) -> Path:
-    p = tmp_path / "project"
-    p.mkdir()
-    (p / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: x\n    live: y\n")
-    (p / "test_sample.py").write_text(textwrap.dedent(TESTS))
+    p = child_pytest.make_project(tmp_path, None, TESTS, "test_sample.py")
     for rel, text in EARLIER.items():
         (p / "out" / "evidence" / rel).parent.mkdir(parents=True, exist_ok=True)
         (p / "out" / "evidence" / rel).write_text(text)

@@ -11,7 +11,6 @@ import ipaddress
 import json
 import socket
 import subprocess
-import textwrap
 import time
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from botocore.config import Config
 from harness.account_check import ACCOUNT_CHECK_SECONDS
 from harness.aws_clients import AwsClients
 from harness.sweep import leftovers
-from tests.component.child_pytest import pytest_command, pytest_env
+from tests.component import child_pytest
+from tests.component.child_pytest import HARNESS_CONFTEST, pytest_command, pytest_env
 
 pytestmark = pytest.mark.component
 
@@ -41,11 +41,7 @@ AMBIENT = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    p = tmp_path / "project"
-    p.mkdir()
-    (p / "conftest.py").write_text('pytest_plugins = ["harness.plugin"]\n')
-    (p / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: x\n    live: y\n")
-    (p / "test_x.py").write_text(textwrap.dedent(TESTS))
+    p = child_pytest.make_project(tmp_path, HARNESS_CONFTEST, TESTS, "test_x.py")
     (p / "aws.json").write_text(json.dumps({
         "environment_suffix": "ignored", "allowed_account_ids": ["111111111111"],
         "tls": {"certificate_arn": "arn:aws:acm:us-east-1:111111111111:certificate/"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness import mirror, sandbox
-from tests.component.child_pytest import pytest_command, pytest_env
+from tests.component import child_pytest
+from tests.component.child_pytest import HARNESS_CONFTEST, pytest_command, pytest_env
 
 pytestmark = pytest.mark.component
 
@@ -26,11 +27,7 @@ TESTS = '''
 
 
 def make_bad_input_project(where: Path) -> Path:
-    p = where / "project"
-    p.mkdir()
-    (p / "conftest.py").write_text('pytest_plugins = ["harness.plugin"]\n')
-    (p / "pytest.ini").write_text("[pytest]\nmarkers =\n    integration: x\n    live: y\n")
-    (p / "test_x.py").write_text(textwrap.dedent(TESTS))
+    p = child_pytest.make_project(where, HARNESS_CONFTEST, TESTS, "test_x.py")
     # Config files for the bad --stack-config cases.
     (p / "broken.json").write_text("{nope")
     (p / "list.json").write_text("[]")
