@@ -83,15 +83,19 @@ from tests.unit.tfjson import TfJson  # noqa: E402
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``--dist loadgroup`` (bin/test): the unit suite is one group (its session
     fixtures, the synth and terraform's checks, are paid once, not in every worker), the
-    integration suite another (one deploy either way), and each component module its own
-    (its module fixtures, e.g. a stand-in account, are started once)."""
-    if getattr(config.option, "dist", "no") != "loadgroup":
+    integration suite another (one deploy either way), the tests that use the MariaDB server
+    another (one server, not one per worker), and each other component module its own (its
+    module fixtures, e.g. a stand-in account, are started once)."""
+    # In a worker xdist turns --dist into "no" and keeps the choice as option.loadgroup.
+    if not getattr(config.option, "loadgroup", False):
         return
     tests = PROJECT_ROOT / "tests"
     for item in items:
         path = Path(str(item.path))
         suite = path.relative_to(tests).parts if path.is_relative_to(tests) else (str(path),)
-        group = suite[0] if suite[0] in ("unit", "integration") else "/".join(suite)
+        group = (suite[0] if suite[0] in ("unit", "integration")
+                 else "mariadb" if "mariadb" in getattr(item, "fixturenames", ())
+                 else "/".join(suite))
         item.add_marker(pytest.mark.xdist_group(group))
 
 
