@@ -3,7 +3,6 @@ endpoint settings (AWS_ENDPOINT_URL), so the aws-path code runs exactly as on a 
 The server is moto's with one policy-evaluation rule put right (standin_server.py)."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -89,15 +88,6 @@ def start(log: Path, wait: float = 60.0) -> Iterator[StandIn]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def production_config(path: Path) -> Path:
-    """Production-shaped: domain mode and the stand-in's account as the only allowed one."""
-    path.write_text(json.dumps({
-        "environment": "ci",
-        "tls": {"domain_name": "pay.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"},
-        "allowed_account_ids": [ACCOUNT]}))
-    return path
 
 
 def route53_style_zone(route53, domain: str) -> str:  # noqa: ANN001 - a boto3 client
