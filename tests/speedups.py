@@ -23,7 +23,7 @@ changed) `pytest -m unit`: the median of back-to-back A/B pairs, with and withou
 - The README's test command under xdist (bin/test: ``-n 3 --dist loadgroup``), grouped by
   suite (``pytest_collection_modifyitems``): most of a component or integration test waits on
   terraform, its provider and moto, so three workers share two cores; the whole suite
-  (bash .ci/run's tests) took 801-922 s where one process takes ~1,600 s.
+  (bash .ci/run's tests) took 778 s where one process takes ~1,600 s.
 
 Kept beside what they speed up, because they belong to it:
 - the synth cache (stack/synthesis/cache.py) and the lean provider import
