@@ -339,7 +339,8 @@ def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: s
     if runs:
         ref = f"floor `{floor_harness.variant}`" if floor_harness else "floor"
         out(f"| `pytest {pytest_args} -n N` | wall s | ratio to {ref} | goal "
-            f"| deploys/destroys | synth s | plan s | apply s | destroy s | rest s |")
+            f"| deploys/destroys | synth s | apply s | idempotency plan + show s "
+            f"| destroy + leftover check s | rest s |")
         out("|---|---|---|---|---|---|---|---|---|---|")
         for r in runs:
             ratio = f"{r.wall / floor_harness.total:.2f}" if floor_harness and r.wall else "-"
@@ -349,20 +350,21 @@ def report(floor: Floor | None, runs: list[PytestRun], load: str, pytest_args: s
             elif r.workers == 0:
                 goal = f"<= {GOAL_RATIO}: {'met' if r.wall <= GOAL_RATIO * floor_harness.total else 'not met'}"
             steps = r.steps
-            known = sum(steps.get(s, 0.0) for s in ("sandbox-start", "synth", "init", "plan", "apply", "destroy"))
+            idempotency = steps.get("idempotency-plan", 0.0) + steps.get("show", 0.0)
+            destroy = steps.get("destroy", 0.0) + steps.get("leftover-check", 0.0)
+            known = steps.get("synth", 0.0) + steps.get("apply", 0.0) + idempotency + destroy
             out(f"| -n {r.workers} | {r.wall:.1f} | {ratio} | {goal} | {r.deploys}/{r.destroys}"
                 f"{' (MUST be 1/1)' if (r.deploys, r.destroys) != (1, 1) else ''}"
                 f"{f', {r.failed_events} failed' if r.failed_events else ''} "
-                f"| {steps.get('synth', 0):.1f} | {steps.get('plan', 0):.1f} "
-                f"| {steps.get('apply', 0):.1f} | {steps.get('destroy', 0):.1f} "
-                f"| {max(0.0, r.wall - known):.1f} |"
+                f"| {steps.get('synth', 0):.1f} | {steps.get('apply', 0):.1f} "
+                f"| {idempotency:.1f} | {destroy:.1f} | {max(0.0, r.wall - known):.1f} |"
                 + (f" ERROR: {r.error}" if r.error else ""))
         if floor_default and floor_harness is not floor_default:
             out(f"\nRatios to the `{floor_default.variant}` floor ("
                 f"{floor_default.total:.1f} s): "
                 + ", ".join(f"-n {r.workers} {r.wall / floor_default.total:.2f}" for r in runs if r.wall))
-        out("\n(rest = pytest start, collection, cert import, outputs, the tests themselves, "
-            "leftover check, moto stop)")
+        out("\n(rest = pytest start, collection, moto start, cert import, terraform init, "
+            "outputs, the tests themselves, moto stop)")
     return "\n".join(lines)
 
 

@@ -32,7 +32,7 @@ from bench.sandbox_cycle import (PytestRun, keep_logs_and_remove,  # noqa: E402
                                  measure_integration, say)
 
 PYTEST_ARGS = "-m integration -p no:cacheprovider"
-BASE_STEPS = ("base-synth", "base-init", "base-plan", "base-apply")
+BASE_STEPS = ("base-synth", "base-init", "base-apply")
 HEAD_STEPS = ("synth", "init", "plan", "plan-show", "apply", "destroy")
 
 

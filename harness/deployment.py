@@ -142,10 +142,12 @@ class Deployer:
                 synthesized = self.synthesize(cfg, wd.synth_dir)
             place(Path(synthesized))
             tf.init()
-            tf.plan()
-            if self.upgrade is not None:
-                self.upgrade.check_plan(tf)
-            tf.apply()
+            if self.upgrade is None:
+                tf.apply()
+            else:
+                tf.plan()                       # this commit over the base's state, judged
+                self.upgrade.check_plan(tf)     # before anything of it is applied
+                tf.apply_saved()
             check_idempotent(tf, record.target, self.progress)
             stack = self._read_outputs(tf, record, cfg)
             record = wd.save_deployment(record.deployed(stack.resources))

@@ -9,10 +9,10 @@ session destroys it like any failed deploy).
     base synth   REF synthesized with its own code in a git worktree (hook
                  pytest_stack_synthesize_base; the default is evidence.base_synth), for this
                  deploy's config (the sandbox endpoint and certificate exist by then)
-    base apply   init + plan + apply in the suffix's tf dir: the same state file
+    base apply   init + apply in the suffix's tf dir: the same state file
     head plan    this commit's JSON over it, ``plan -out``, ``show -json``, judged by
                  harness.upgrade_plan; a replaced or deleted stateful resource fails the deploy
-    head apply   the saved plan, by the Deployer, as in a fresh run
+    head apply   exactly that saved plan, by the Deployer (Terraform.apply_saved)
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def read_plan_record(workdir: StackWorkdir) -> PlanRecord | None:
 
 
 class _Prefixed(Progress):
-    """The base's terraform steps under their own names (base-init, base-plan, base-apply),
+    """The base's terraform steps under their own names (base-init, base-apply),
     so the timings tell the base's deploy from the upgrade's."""
 
     def __init__(self, inner: Progress, prefix: str):
@@ -99,7 +99,6 @@ class Upgrade:
         base_tf = Terraform(tf.workdir, tf.env, _Prefixed(self.progress, "base-"),
                             destroy_attempts=tf.destroy_attempts, destroy_flags=tf.destroy_flags)
         base_tf.init()
-        base_tf.plan()
         base_tf.apply()
         self.progress.say(f"upgrade: base {self.base.ref} ({self.base.commit[:12]}) applied, "
                           f"{len(tf.workdir.resources_in_state())} resources, in "

@@ -4,10 +4,11 @@
       deployment.json    the deployment record (harness/record.py): target, endpoint, region,
                          run id, status, certificate ARN, moto pid, config, resources
       events.jsonl       one line per deploy/destroy milestone (who, when): the audit trail
-      timings.jsonl      one line per timed step (synth, init, plan, apply, output, destroy)
+      timings.jsonl      one line per timed step (synth, init, apply, ..., destroy)
       progress.log       the progress lines also shown on the terminal
       synth/             cdktf output and the stack-config.json it was built from
-      tf/                cdk.tf.json, terraform.rc (CLI config), terraform.tfstate, tfplan
+      tf/                cdk.tf.json, terraform.rc (CLI config), terraform.tfstate, idempotency.tfplan,
+                         tfplan (an upgrade's judged plan)
       logs/NNN-<cmd>.log every terraform call: command line, full output, exit code, duration
       outputs.json       non-sensitive terraform outputs
       moto.log           the sandbox server's log, when the plugin started it

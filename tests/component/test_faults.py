@@ -355,7 +355,7 @@ def test_fault6_destroy_fails_for_good_then_destroy_stack_finishes_it(tmp_path, 
         assert len(list(wd.logs_dir.glob("*-destroy.log"))) == 1
         assert status(wd) is Status.DESTROY_FAILED
         assert wd.state_file.is_file() and "aws_iam_role" in wd.state_file.read_text()
-        assert wd.plan_file.is_file() and list(wd.logs_dir.glob("*-apply.log"))
+        assert list(wd.logs_dir.glob("*-apply.log"))
         assert len(remaining(moto_server, suffix)) >= 6  # really still there
         command = re.search(r"^\s*(pytest --destroy-stack .+)$", out, re.M).group(1)
         assert shlex.split(command)[:3] == ["pytest", "--destroy-stack", suffix]

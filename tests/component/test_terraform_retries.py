@@ -71,10 +71,17 @@ def test_init_and_plan_retry_a_transient_error(fake):
                for s in fake.said)
 
 
-def test_a_transient_apply_error_plans_again_then_applies(fake):
-    """After a partial apply the saved plan is stale: the retry plans the rest first."""
+def test_a_transient_apply_error_applies_again(fake):
+    """One `apply -auto-approve` plans what is left itself: the retry is the same command."""
     tf = fake(FAIL_APPLY="1", ERROR_TEXT="Throttling: Rate exceeded")
     tf.apply()
+    assert order(fake) == ["apply", "apply"]
+
+
+def test_a_transient_error_applying_a_saved_plan_plans_again_then_applies(fake):
+    """After a partial apply the saved plan is stale: the retry plans the rest first."""
+    tf = fake(FAIL_APPLY="1", ERROR_TEXT="Throttling: Rate exceeded")
+    tf.apply_saved()
     assert order(fake) == ["apply", "plan", "apply"]
 
 
