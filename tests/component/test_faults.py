@@ -54,6 +54,7 @@ LAYER2 = ("aws_cloudwatch_log_group.g", "aws_sns_topic.t", "aws_security_group.s
 CONFTEST = textwrap.dedent('''
     import json, os, signal
     import pytest
+    from tests.component.tiny_stack import write_stack
     pytest_plugins = ["harness.plugin"]
 
     # Ctrl-C on a terminal reaches a pytest whose SIGINT raises KeyboardInterrupt. A job
@@ -67,7 +68,6 @@ CONFTEST = textwrap.dedent('''
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_stack_synthesize(stack_config, outdir):
-        ep = stack_config.sandbox.endpoint
         s = stack_config.environment_suffix
         name = lambda kind: {"Name": f"{kind}-dev-{s}"}
         r = {
@@ -94,26 +94,12 @@ CONFTEST = textwrap.dedent('''
                                     "tags": name("topic")}}
         r["aws_security_group"] = {"sg": {"name": f"faults-sg-dev-{s}", "description": "faults",
                                           "depends_on": gate, "tags": name("sg")}}
-        doc = {
-            "terraform": {"backend": {"local": {"path": "terraform.tfstate"}},
-                          "required_providers": {"aws": {"source": "hashicorp/aws",
-                                                         "version": "5.100.0"}}},
-            "provider": {"aws": [{
-                "region": stack_config.region,
-                "endpoints": [{k: ep for k in ("s3", "ssm", "sts", "iam", "logs", "sns", "ec2")}],
-                "skip_credentials_validation": True, "skip_metadata_api_check": "true",
-                "skip_region_validation": True, "skip_requesting_account_id": True,
-                "s3_use_path_style": True,
-                # One SDK retry: a fault must reach terraform (and so the harness) in
-                # seconds, not after the provider's default 25 retries with backoff.
-                "max_retries": 1,
-                "default_tags": [{"tags": stack_config.tags}]}]},
-            "resource": r,
-            "output": {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
-        }
-        path = outdir / "cdk.tf.json"
-        path.write_text(json.dumps(doc))
-        return path
+        # One SDK retry: a fault must reach terraform (and so the harness) in seconds, not
+        # after the provider's default 25 retries with backoff.
+        return write_stack(stack_config, outdir, r,
+                           {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
+                           sandbox_services=("s3", "ssm", "sts", "iam", "logs", "sns", "ec2"),
+                           max_retries=1)
 ''')
 
 def make_project(tmp_path: Path, tests: str) -> Path:

@@ -31,36 +31,21 @@ SECRET_MARK = "sekrit-"
 # The tiny stack: same provider, mirror, backend and sandbox endpoint handling as the
 # platform's synth, a few seconds to apply instead of minutes.
 TINY_CONFTEST = textwrap.dedent('''
-    import json, os
     import pytest
+    from tests.component.tiny_stack import write_stack
     pytest_plugins = ["harness.plugin"]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_stack_synthesize(stack_config, outdir):
-        ep = stack_config.sandbox.endpoint
         s = stack_config.environment_suffix
         resources = {
             "aws_s3_bucket": {"b": {"bucket": f"harness-{s}"}},
             "aws_ssm_parameter": {"p": {"name": f"/harness/{s}", "type": "String", "value": "v"}},
         }
-        doc = {
-            "terraform": {"backend": {"local": {"path": "terraform.tfstate"}},
-                          "required_providers": {"aws": {"source": "hashicorp/aws",
-                                                         "version": "5.100.0"}}},
-            "provider": {"aws": [{
-                "region": stack_config.region,
-                "endpoints": [{"s3": ep, "ssm": ep, "sts": ep}],
-                "skip_credentials_validation": True, "skip_metadata_api_check": "true",
-                "skip_region_validation": True, "skip_requesting_account_id": True,
-                "s3_use_path_style": True,
-                "default_tags": [{"tags": stack_config.tags}]}]},
-            "resource": resources,
-            "output": {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"},
-                       "token": {"value": "SECRET_MARK" + s, "sensitive": True}},
-        }
-        path = outdir / "cdk.tf.json"
-        path.write_text(json.dumps(doc))
-        return path
+        outputs = {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"},
+                   "token": {"value": "SECRET_MARK" + s, "sensitive": True}}
+        return write_stack(stack_config, outdir, resources, outputs,
+                           sandbox_services=("s3", "ssm", "sts"))
 ''').replace("SECRET_MARK", SECRET_MARK)
 
 def make_project(tmp_path: Path, tests: str) -> Path:

@@ -19,29 +19,19 @@ pytestmark = pytest.mark.component
 
 # No endpoints in the provider: on the aws path the SDK's standard settings decide.
 AWS_TINY_CONFTEST = textwrap.dedent('''
-    import json
     import pytest
+    from tests.component.tiny_stack import write_stack
     pytest_plugins = ["harness.plugin"]
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_stack_synthesize(stack_config, outdir):
         s = stack_config.environment_suffix
-        doc = {
-            "terraform": {"backend": {"local": {"path": "terraform.tfstate"}},
-                          "required_providers": {"aws": {"source": "hashicorp/aws",
-                                                         "version": "5.100.0"}}},
-            "provider": {"aws": [{"region": stack_config.region,
-                                  "allowed_account_ids": list(stack_config.allowed_account_ids),
-                                  "default_tags": [{"tags": stack_config.tags}]}]},
-            "resource": {
-                "aws_s3_bucket": {"b": {"bucket": f"remote-{s}"}},
-                "aws_ssm_parameter": {"p": {"name": f"/remote/{s}", "type": "String",
-                                            "value": "v"}}},
-            "output": {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
-        }
-        path = outdir / "cdk.tf.json"
-        path.write_text(json.dumps(doc))
-        return path
+        resources = {
+            "aws_s3_bucket": {"b": {"bucket": f"remote-{s}"}},
+            "aws_ssm_parameter": {"p": {"name": f"/remote/{s}", "type": "String", "value": "v"}}}
+        return write_stack(stack_config, outdir, resources,
+                           {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
+                           allowed_account_ids=list(stack_config.allowed_account_ids))
 ''')
 
 TESTS = '''

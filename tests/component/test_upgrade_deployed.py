@@ -25,40 +25,25 @@ pytestmark = pytest.mark.component
 # The head is chosen by UPGRADE_HEAD: "tag" adds a tag to the bucket (in place), "rename"
 # renames the bucket (S3 cannot rename: terraform must replace it, forced by "bucket").
 UPGRADE_CONFTEST = textwrap.dedent('''
-    import json, os
+    import os
     import pytest
+    from tests.component.tiny_stack import write_stack
     pytest_plugins = ["harness.plugin"]
 
     def write(stack_config, outdir, head):
-        ep = stack_config.sandbox.endpoint
         s = stack_config.environment_suffix
         bucket = {"bucket": f"upgrade-{s}"}
         if head == "tag":
             bucket["tags"] = {"release": "head"}
         if head == "rename":
             bucket["bucket"] = f"upgrade-renamed-{s}"
-        doc = {
-            "terraform": {"backend": {"local": {"path": "terraform.tfstate"}},
-                          "required_providers": {"aws": {"source": "hashicorp/aws",
-                                                         "version": "5.100.0"}}},
-            "provider": {"aws": [{
-                "region": stack_config.region,
-                "endpoints": [{"s3": ep, "kms": ep, "sts": ep}],
-                "skip_credentials_validation": True, "skip_metadata_api_check": "true",
-                "skip_region_validation": True, "skip_requesting_account_id": True,
-                "s3_use_path_style": True,
-                "default_tags": [{"tags": stack_config.tags}]}]},
-            "resource": {
-                "aws_s3_bucket": {"b": bucket},
-                "aws_kms_key": {"k": {"description": f"upgrade-{s}",
-                                      "deletion_window_in_days": 7}},
-            },
-            "output": {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
+        resources = {
+            "aws_s3_bucket": {"b": bucket},
+            "aws_kms_key": {"k": {"description": f"upgrade-{s}", "deletion_window_in_days": 7}},
         }
-        outdir.mkdir(parents=True, exist_ok=True)
-        path = outdir / "cdk.tf.json"
-        path.write_text(json.dumps(doc))
-        return path
+        return write_stack(stack_config, outdir, resources,
+                           {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
+                           sandbox_services=("s3", "kms", "sts"))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_stack_synthesize_base(stack_config, outdir, base):
