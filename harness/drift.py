@@ -7,6 +7,7 @@ in the plan are never rendered (the plan JSON holds them in clear).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,31 @@ class Change:
     def line(self) -> str:
         return (f"{self.address} ({'/'.join(self.actions)}): {self.attribute}: "
                 f"{self.before} -> {self.after}")
+
+    @classmethod
+    def parse(cls, text: str) -> Change | None:
+        """The change a ``line()`` describes (None if ``text`` is not one): read back from a
+        run's output, e.g. an IdempotencyError's list."""
+        match = _LINE.fullmatch(text.strip())
+        if match is None:
+            return None
+        address = match["address"]
+        return cls(address, _resource_type(address), tuple(match["actions"].split("/")),
+                   match["attribute"], match["before"], match["after"])
+
+
+# What line() writes. An address holds no spaces and its index keys no ": " (the platform's
+# are names, numbers or none), so the first " (" and ": " end the address and the actions.
+_LINE = re.compile(r"(?P<address>[^ ]+) \((?P<actions>[a-z/-]+)\): (?P<attribute>[^:]+): "
+                   r"(?P<before>.*) -> (?P<after>.*)")
+
+
+def _resource_type(address: str) -> str:
+    """``aws_s3_bucket`` of ``module.m.aws_s3_bucket.b["k"]``."""
+    parts = address.split(".")
+    while len(parts) > 2 and parts[0] == "module":
+        parts = parts[2:]
+    return parts[0]
 
 
 def _render(value: Any, sensitive: Any) -> str:

@@ -179,6 +179,12 @@ def version() -> str:
         return out
 
 
+def ends_transient(log: Path) -> bool:
+    """Whether a failed call's log ends with an error a later attempt can get past."""
+    tail = _tail(log)
+    return any(p.search(tail) for p in TRANSIENT_PATTERNS)
+
+
 def _tail(path: Path, lines: int = 30, width: int = 400) -> str:
     # Terraform quotes the offending source line; in minified JSON that is the whole file.
     try:
@@ -345,7 +351,7 @@ class Terraform:
             fh.flush()
             if proc.returncode not in ok_codes:  # inside the step, so it is timed as FAILED
                 tail = _tail(log)
-                transient = any(p.search(tail) for p in TRANSIENT_PATTERNS)
+                transient = ends_transient(log)
                 cls = TransientTerraformError if transient else TerraformError
                 raise cls(f"terraform {name} failed (exit {proc.returncode}) after {seconds:.0f}s; "
                           f"full log: {log}\nrepeat with: {self.command_line(args)}\n"

@@ -46,12 +46,6 @@ pytestmark = pytest.mark.component
 # sandbox suite runs them all.
 SELECTED = "tests/integration/test_tags.py::test_every_taggable_resource_has_the_three_tags"
 DOMAIN = "pay.example.com"
-# `address (actions): attribute: before -> after`, as IdempotencyError lists each change
-# (pytest prefixes the lines of an error with "E").
-CHANGE_LINE = re.compile(r"^E?\s+(?P<address>aws_\w+\.[\w.\[\]\"-]+) \((?P<actions>[\w/-]+)\): "
-                         r"(?P<attribute>[^:]+): (?P<before>.*) -> (?P<after>.*)$")
-
-
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
     yield from aws_standin.start(tmp_path_factory.mktemp("standin") / "moto.log")
@@ -74,11 +68,9 @@ def listed_changes(output: str) -> list[Change]:
     session's summary)."""
     changes: dict[Change, None] = {}
     for line in output.splitlines():
-        m = CHANGE_LINE.match(line)
-        if m:
-            address = m["address"]
-            changes[Change(address, address.split(".")[0], tuple(m["actions"].split("/")),
-                           m["attribute"], m["before"], m["after"])] = None
+        change = Change.parse(line.removeprefix("E"))  # pytest marks an error's lines "E"
+        if change is not None:
+            changes[change] = None
     return list(changes)
 
 

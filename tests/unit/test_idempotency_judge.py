@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.drift import SENSITIVE, UNKNOWN, WHOLE, plan_changes, schema_path
+from harness.drift import SENSITIVE, UNKNOWN, WHOLE, Change, plan_changes, schema_path
 from harness.drift_allowlist import (ALLOWLIST_FILE, DriftAllowance, DriftAllowList,
                                      DriftAllowListError, judge, load_allowlist)
 
@@ -45,6 +45,22 @@ def test_every_allowance_matches_a_drift_moto_really_shows():
         unused &= set(judge(plan_changes(json.loads(recording.read_text())),
                             load_allowlist()).unused)
     assert not unused, [(a.resource_type, a.attribute) for a in unused]
+
+
+@pytest.mark.parametrize("recording", [RECORDED, RECORDED_DOMAIN], ids=["sandbox", "domain"])
+def test_a_listed_change_reads_back_as_itself(recording):
+    """What a run prints (the rehearsal reads its output) parses back to the same changes."""
+    changes = plan_changes(json.loads(recording.read_text()))
+    assert [Change.parse(c.line()) for c in changes] == changes
+    assert [Change.parse(f"E     {c.line()}".removeprefix("E")) for c in changes] == changes
+
+
+def test_only_change_lines_parse():
+    nested = Change.parse('module.m.aws_s3_bucket.b["k"] (update): tags.x: "a" -> "b"')
+    assert nested is not None and nested.resource_type == "aws_s3_bucket"
+    for text in ("[stack 01:54:15] apply: done in 120.2s", "idempotency: 34 moto drift(s) waived",
+                 "LEFTOVER s3 bucket faults-dev-x  -> python -m harness.sweep --suffix x", ""):
+        assert Change.parse(text) is None, text
 
 
 def test_on_aws_every_change_fails(plan):
