@@ -6,6 +6,7 @@ in the session's owner before anything is created, and ends within ACCOUNT_CHECK
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from harness.errors import HarnessError
@@ -36,6 +37,7 @@ def caller_identity(region: str, profile: str | None = None) -> Caller:
                                      NoCredentialsError, PartialCredentialsError)
     config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
                     retries={"max_attempts": ATTEMPTS, "mode": "standard"})
+    started = time.monotonic()
     try:
         sts = boto3.session.Session(region_name=region, profile_name=profile).client(
             "sts", config=config)
@@ -52,9 +54,9 @@ def caller_identity(region: str, profile: str | None = None) -> Caller:
             "created") from None
     except (EndpointConnectionError, BotoCoreError) as exc:
         raise AccountCheckError(
-            f"--stack-target aws: the account API did not answer within "
-            f"{ACCOUNT_CHECK_SECONDS} s ({exc}). Check the network, a proxy or AWS_ENDPOINT_URL, "
-            "then re-run. Nothing was created") from None
+            f"--stack-target aws: the account API did not answer (gave up after "
+            f"{time.monotonic() - started:.0f} s; bound {ACCOUNT_CHECK_SECONDS} s: {exc}). Check "
+            "the network, a proxy or AWS_ENDPOINT_URL, then re-run. Nothing was created") from None
     return Caller(account=str(identity["Account"]), arn=str(identity["Arn"]))
 
 

@@ -86,11 +86,26 @@ def test_no_credentials_is_one_session_error_within_60s(project):
     print(f"no credentials: session error after {seconds:.1f}s")
 
 
-def test_an_account_api_that_does_not_answer_is_one_session_error_within_60s(project):
+def test_an_account_api_that_refuses_connections_is_one_session_error_within_60s(project):
     proc, seconds = run_aws(project, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
                             **AMBIENT)
     assert_one_session_error(proc, project)
-    assert "the account API did not answer" in proc.stderr
+    assert "the account API did not answer (gave up after" in proc.stderr
+    assert seconds < ACCOUNT_CHECK_SECONDS, seconds
+    print(f"account API refusing connections: session error after {seconds:.1f}s")
+
+
+def test_an_account_api_that_accepts_and_never_answers_is_one_session_error_within_60s(project):
+    """A black-holed network: the connection opens and no answer ever comes. Only the read
+    timeouts and the attempt count end it."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        proc, seconds = run_aws(project, AWS_ENDPOINT_URL=f"http://127.0.0.1:"
+                                f"{silent.getsockname()[1]}", **AMBIENT)
+    assert_one_session_error(proc, project)
+    assert "the account API did not answer (gave up after" in proc.stderr
+    assert "Read timeout" in proc.stderr
     assert seconds < ACCOUNT_CHECK_SECONDS, seconds
     print(f"account API silent: session error after {seconds:.1f}s")
 
