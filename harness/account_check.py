@@ -13,7 +13,7 @@ from harness.errors import HarnessError
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 10
-ATTEMPTS = 2
+ATTEMPTS = 2  # in all (botocore's total_max_attempts; its max_attempts counts retries only)
 # Worst case: ATTEMPTS x (connect + read) plus the SDK's short backoff between them,
 # plus at most a few seconds of credential lookup (IMDS is 1 s x 1 attempt by default).
 ACCOUNT_CHECK_SECONDS = 60
@@ -36,7 +36,7 @@ def caller_identity(region: str, profile: str | None = None) -> Caller:
     from botocore.exceptions import (BotoCoreError, ClientError, EndpointConnectionError,
                                      NoCredentialsError, PartialCredentialsError)
     config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-                    retries={"max_attempts": ATTEMPTS, "mode": "standard"})
+                    retries={"total_max_attempts": ATTEMPTS, "mode": "standard"})
     started = time.monotonic()
     try:
         sts = boto3.session.Session(region_name=region, profile_name=profile).client(

@@ -33,7 +33,7 @@ def require_managed_policies(endpoint: str, region: str) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     arn = ATTACHED[0].format(partition="aws")  # any of them: moto loads all or none
-    config = Config(retries={"max_attempts": 1, "mode": "standard"},
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"},
                     connect_timeout=IAM_CONNECT_TIMEOUT, read_timeout=IAM_READ_TIMEOUT)
     iam = AwsClients(region, endpoint=endpoint, config=config).iam
     try:

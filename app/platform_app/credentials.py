@@ -36,7 +36,7 @@ class CredentialStore:
             # One bounded attempt inside the health check's budget: a failed read is one
             # 503, and the ALB needs several in a row before it drains the target.
             config=Config(connect_timeout=0.5, read_timeout=1.0,
-                          retries={"max_attempts": 1, "mode": "standard"}))
+                          retries={"total_max_attempts": 1, "mode": "standard"}))
         self._lock = threading.Lock()
         self._cached: Credentials | None = None
         self.reads = 0
