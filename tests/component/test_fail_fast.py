@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from botocore.config import Config
 
-from harness.account_check import ACCOUNT_CHECK_SECONDS, ATTEMPTS
+from harness.account_check import ACCOUNT_CHECK_SECONDS
 from harness.aws_clients import AwsClients
 from harness.sweep import leftovers
 from tests.component import child_pytest
@@ -70,19 +70,6 @@ def run_aws(project: Path, **env: str) -> tuple[subprocess.CompletedProcess[str]
     return proc, time.monotonic() - started
 
 
-def connections_waiting(server: socket.socket) -> int:
-    """How many connections wait in ``server``'s backlog (each request made one)."""
-    server.setblocking(False)
-    count = 0
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return count
-        conn.close()
-        count += 1
-
-
 def assert_one_session_error(proc: subprocess.CompletedProcess[str], project: Path) -> None:
     assert proc.returncode == pytest.ExitCode.USAGE_ERROR, proc.stdout + proc.stderr
     assert proc.stderr.count("ERROR:") == 1 and "Traceback" not in proc.stdout + proc.stderr
@@ -110,17 +97,15 @@ def test_an_account_api_that_refuses_connections_is_one_session_error_within_60s
 
 def test_an_account_api_that_accepts_and_never_answers_is_one_session_error_within_60s(project):
     """A black-holed network: the connection opens and no answer ever comes. Only the read
-    timeouts and the attempt count end it."""
+    timeouts and the attempt count end it (counted in test_attempt_bounds.py)."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)
         proc, seconds = run_aws(project, AWS_ENDPOINT_URL=f"http://127.0.0.1:"
                                 f"{silent.getsockname()[1]}", **AMBIENT)
-        attempts = connections_waiting(silent)
     assert_one_session_error(proc, project)
     assert "the account API did not answer (gave up after" in proc.stderr
     assert "Read timeout" in proc.stderr
-    assert attempts == ATTEMPTS, f"{attempts} requests reached the silent server"
     assert seconds < ACCOUNT_CHECK_SECONDS, seconds
     print(f"account API silent: session error after {seconds:.1f}s")
 
