@@ -94,12 +94,14 @@ CONFTEST = textwrap.dedent('''
                                     "tags": name("topic")}}
         r["aws_security_group"] = {"sg": {"name": f"faults-sg-dev-{s}", "description": "faults",
                                           "depends_on": gate, "tags": name("sg")}}
-        # One SDK retry: a fault must reach terraform (and so the harness) in seconds, not
-        # after the provider's default 25 retries with backoff.
+        # Two attempts per call ("exceeded maximum number of attempts, N" is max_retries):
+        # a fault reaches terraform (and so the harness) in seconds, not after the default
+        # 25 with backoff, and a connection the SDK loses under load (a 200 whose body read
+        # fails with "use of closed network connection", aws-sdk-go-v2 #2737) is retried.
         return write_stack(stack_config, outdir, r,
                            {"bucket_name": {"value": "${aws_s3_bucket.b.bucket}"}},
                            sandbox_services=("s3", "ssm", "sts", "iam", "logs", "sns", "ec2"),
-                           max_retries=1)
+                           max_retries=2)
 ''')
 
 def make_project(tmp_path: Path, tests: str) -> Path:
