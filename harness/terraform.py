@@ -181,7 +181,10 @@ def version() -> str:
 
 def ends_transient(log: Path) -> bool:
     """Whether a failed call's log ends with an error a later attempt can get past."""
-    tail = _tail(log)
+    return _transient(_tail(log))
+
+
+def _transient(tail: str) -> bool:
     return any(p.search(tail) for p in TRANSIENT_PATTERNS)
 
 
@@ -351,7 +354,7 @@ class Terraform:
             fh.flush()
             if proc.returncode not in ok_codes:  # inside the step, so it is timed as FAILED
                 tail = _tail(log)
-                transient = ends_transient(log)
+                transient = _transient(tail)
                 cls = TransientTerraformError if transient else TerraformError
                 raise cls(f"terraform {name} failed (exit {proc.returncode}) after {seconds:.0f}s; "
                           f"full log: {log}\nrepeat with: {self.command_line(args)}\n"

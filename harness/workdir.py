@@ -7,8 +7,8 @@
       timings.jsonl      one line per timed step (synth, init, apply, ..., destroy)
       progress.log       the progress lines also shown on the terminal
       synth/             cdktf output and the stack-config.json it was built from
-      tf/                cdk.tf.json, terraform.rc (CLI config), terraform.tfstate, idempotency.tfplan,
-                         tfplan (an upgrade's judged plan)
+      tf/                cdk.tf.json, terraform.rc (CLI config), terraform.tfstate,
+                         idempotency.tfplan, tfplan (an upgrade's judged plan)
       logs/NNN-<cmd>.log every terraform call: command line, full output, exit code, duration
       outputs.json       non-sensitive terraform outputs
       moto.log           the sandbox server's log, when the plugin started it

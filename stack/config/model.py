@@ -20,7 +20,8 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from pydantic.dataclasses import dataclass
 
 from stack.config import aws_limits as aws
-from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYPE, parse_certificate_arn, reserved_s3_affix)
+from stack.config.aws_names import (ACCOUNT_ID, EMAIL, ENVIRONMENT, INSTANCE_TYPE,
+                                    parse_certificate_arn, reserved_s3_affix)
 from stack.config.errors import broken, raises_config_error, register_sections
 from stack.config.fields import STRICT, anchored, did_you_mean, hinted
 from stack.config.sections import (Capacity, DatabaseSettings, NetworkPlan, RunTags,

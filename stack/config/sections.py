@@ -296,7 +296,6 @@ class SandboxSettings:
 
 
 
-# UTC only, to the second, with the Z: a sweep in any time zone compares it as a string.
 def tag_value(value: str, what: str) -> str:
     """``value`` if AWS accepts it as a tag value; ``what`` says which tag it becomes."""
     if len(value) > aws.TAG_VALUE_MAX or not TAG_VALUE.fullmatch(value):
@@ -305,6 +304,7 @@ def tag_value(value: str, what: str) -> str:
     return value
 
 
+# UTC only, to the second, with the Z: a sweep in any time zone compares it as a string.
 EXPIRES_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 EXPIRES_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 

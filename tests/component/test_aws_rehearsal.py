@@ -46,6 +46,8 @@ pytestmark = pytest.mark.component
 # sandbox suite runs them all.
 SELECTED = "tests/integration/test_tags.py::test_every_taggable_resource_has_the_three_tags"
 DOMAIN = "pay.example.com"
+
+
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
     yield from aws_standin.start(tmp_path_factory.mktemp("standin") / "moto.log")
