@@ -56,11 +56,11 @@ GOAL_RATIO = 1.2  # issue #8: `pytest -m integration -n 0` within 1.2x the floor
 
 
 def keep_logs_and_remove(tmp: Path, keep_logs: str | None) -> None:
-    """Copy the run's logs (no provider binaries, state or plans) to ``keep_logs``, if given,
-    then remove the run's folder."""
+    """Copy the run's logs (no provider binaries, state or plans: harness.workdir.is_plan)
+    to ``keep_logs``, if given, then remove the run's folder."""
     if keep_logs:
         shutil.copytree(tmp, keep_logs, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan"))
+                        ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "*tfplan"))
     shutil.rmtree(tmp, ignore_errors=True)
 
 

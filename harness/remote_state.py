@@ -30,15 +30,22 @@ from harness.errors import HarnessError
 from harness import mirror
 from harness.record import Deployment, read_record
 from harness.run_facts import ORIGIN_FILE, RunOrigin
-from harness.workdir import StackWorkdir
+from harness.workdir import StackWorkdir, is_plan
 
 STATE_FILE = "terraform.tfstate"
 RECORD_FILE = "deployment.json"
 CONFIG_BUNDLE = "tf.tar.gz"
-# What the bundle leaves out: the provider cache, state (it is in S3), plans, our CLI config
-# (it names this machine's mirror; the other machine writes its own).
-_NOT_BUNDLED = {".terraform", ".terraform.lock.hcl.tmp", STATE_FILE, "tfplan", "terraform.rc",
+# What the bundle leaves out: the provider cache, state (it is in S3), plans (like state they
+# hold every value in clear), our CLI config (it names this machine's mirror; the other
+# machine writes its own).
+_NOT_BUNDLED = {".terraform", ".terraform.lock.hcl.tmp", STATE_FILE, "terraform.rc",
                 "terraform.tfstate.backup"}
+
+
+def bundled(tf_dir: Path) -> list[Path]:
+    """What of ``tf_dir`` goes into the configuration bundle: the JSON and its assets."""
+    return [path for path in sorted(tf_dir.iterdir())
+            if path.name not in _NOT_BUNDLED and not is_plan(path.name)]
 # S3's bucket naming rule (general purpose buckets).
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _PREFIX_PART = re.compile(r"[A-Za-z0-9_.-]+")
@@ -150,9 +157,8 @@ class RemoteWorkdir(StackWorkdir):
         self.stack_json.write_text(json.dumps(doc, indent=2))
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-            for path in sorted(self.tf_dir.iterdir()):
-                if path.name not in _NOT_BUNDLED:
-                    tar.add(path, arcname=path.name)
+            for path in bundled(self.tf_dir):
+                tar.add(path, arcname=path.name)
         _client().put_object(Bucket=self.location.bucket,
                              Key=self.location.key(self.suffix, CONFIG_BUNDLE),
                              Body=buffer.getvalue(), ServerSideEncryption="AES256")

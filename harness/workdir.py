@@ -28,6 +28,12 @@ from filelock import FileLock
 from harness.record import Deployment, read_record, write_record
 
 
+def is_plan(name: str) -> bool:
+    """A saved terraform plan in tf/ (``tfplan``, ``idempotency.tfplan``): it holds every
+    value in clear, sensitive ones too, so it travels nowhere the state would not."""
+    return name == "tfplan" or name.endswith(".tfplan")
+
+
 class Event(enum.StrEnum):
     """The milestones events.jsonl records, each with who (pid) and when."""
     DEPLOY_START = "deploy-start"

@@ -1,7 +1,8 @@
-"""--stack-state: only s3://bucket/prefix; one key per suffix, its own lock file, encrypted."""
+"""--stack-state: only s3://bucket/prefix; one key per suffix, its own lock file, encrypted;
+the configuration bundle beside the state holds neither state nor plans."""
 import pytest
 
-from harness.remote_state import RemoteStateError, StateLocation
+from harness.remote_state import RemoteStateError, StateLocation, bundled
 
 pytestmark = pytest.mark.unit
 
@@ -34,3 +35,12 @@ def test_refused_with_the_rule(url, rule):
     with pytest.raises(RemoteStateError, match="--stack-state") as caught:
         StateLocation.parse(url)
     assert rule in str(caught.value)
+
+
+def test_the_bundle_holds_the_json_and_its_assets_not_state_plans_or_cli_config(tmp_path):
+    for name in ("cdk.tf.json", ".terraform.lock.hcl", "terraform.tfstate",
+                 "terraform.tfstate.backup", "tfplan", "idempotency.tfplan", "terraform.rc"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "assets").mkdir()
+    (tmp_path / ".terraform").mkdir()
+    assert [p.name for p in bundled(tmp_path)] == [".terraform.lock.hcl", "assets", "cdk.tf.json"]
